@@ -1,0 +1,57 @@
+/** pg-boss, configured for how Toofr uses it. */
+import { PgBoss, type Db } from 'pg-boss';
+import type { PoolClient } from '../db/pool.ts';
+import type { Logger } from '../logger.ts';
+import { QUEUES, QUEUE_OPTIONS } from './queues.ts';
+
+export type Boss = PgBoss;
+
+export interface BossOptions {
+  url: string;
+  schema: string;
+  log: Logger;
+  /** Whether this instance runs maintenance and rescues jobs of dead workers (workers: yes). */
+  supervise: boolean;
+  poolMax?: number;
+}
+
+export async function startBoss(opts: BossOptions): Promise<Boss> {
+  const boss = new PgBoss({
+    connectionString: opts.url,
+    schema: opts.schema,
+    max: opts.poolMax ?? 10,
+    application_name: 'toofr-queue',
+    supervise: opts.supervise,
+    // The monitor is what fails the jobs of a SIGKILLed worker (missed heartbeat) so they retry;
+    // at pg-boss's 60 s default a crash costs a minute, at 5 s it costs ~15 s.
+    superviseIntervalSeconds: 5,
+    monitorIntervalSeconds: 5,
+    queueCacheIntervalSeconds: 5,
+  } as ConstructorParameters<typeof PgBoss>[0]);
+  boss.on('error', (err: Error) => opts.log.error({ err }, 'queue error'));
+  boss.on('warning', (w: { message?: string }) => opts.log.warn({ warning: w }, 'queue warning'));
+  await boss.start();
+  await ensureQueues(boss);
+  return boss;
+}
+
+/** Creates missing queues and brings existing ones to the current options. */
+export async function ensureQueues(boss: Boss): Promise<void> {
+  for (const name of Object.values(QUEUES)) {
+    const existing = await boss.getQueue(name);
+    if (existing) await boss.updateQueue(name, QUEUE_OPTIONS[name]);
+    else {
+      try {
+        await boss.createQueue(name, QUEUE_OPTIONS[name]);
+      } catch (err) {
+        // Two processes starting at once both try to create it; the loser finds it there.
+        if (!(await boss.getQueue(name))) throw err;
+      }
+    }
+  }
+}
+
+/** Lets a pg-boss call join a transaction we opened on `client`. */
+export function inTransaction(client: PoolClient): Db {
+  return { executeSql: (text: string, values?: unknown[]) => client.query(text, values) };
+}

@@ -1,0 +1,41 @@
+/**
+ * The queues, their payloads and their options: the contract between whoever sends a job
+ * (bot, CLI, other jobs) and the worker that runs it. One place, so both sides agree.
+ */
+import type { Queue } from 'pg-boss';
+
+export const QUEUES = {
+  listImport: 'list.import',
+  recordEnrich: 'record.enrich',
+  listProgress: 'list.progress',
+  listDeliver: 'list.deliver',
+  lookup: 'lookup',
+} as const;
+
+export interface Payloads {
+  'list.import': { listId: string };
+  'record.enrich': { recordId: number; listId: string };
+  'list.progress': { listId: string };
+  'list.deliver': { listId: string };
+  lookup: { lookupId: string };
+}
+
+/** Single lookups outrank everything; bulk records come last. */
+export const PRIORITY = { lookup: 100, list: 10, record: 0 } as const;
+
+/** Re-checks of temporary SMTP answers (greylisting) before a record is settled as unknown. */
+export const MAX_RECHECKS = 3;
+
+// Heartbeats make a SIGKILLed worker's jobs come back in ~10 s + one monitor pass instead of
+// pg-boss's 15-minute expiry default (measured in shared/research/pgboss.md §3.3).
+const HEARTBEAT = 10;
+
+export const QUEUE_OPTIONS: Record<(typeof QUEUES)[keyof typeof QUEUES], Omit<Queue, 'name'>> = {
+  'list.import': { retryLimit: 3, retryDelay: 5, retryBackoff: true, heartbeatSeconds: HEARTBEAT, expireInSeconds: 3600 },
+  // retryLimit counts failures of the engine itself (bugs, lost database); SMTP answers are
+  // results, and temporary ones are re-checked with a fresh delayed job, not a failure.
+  'record.enrich': { retryLimit: 4, retryDelay: 2, retryBackoff: true, retryDelayMax: 120, heartbeatSeconds: HEARTBEAT, expireInSeconds: 600 },
+  'list.progress': { retryLimit: 1, retryDelay: 1, expireInSeconds: 60 },
+  'list.deliver': { retryLimit: 10, retryDelay: 10, retryBackoff: true, retryDelayMax: 900, heartbeatSeconds: HEARTBEAT, expireInSeconds: 900 },
+  lookup: { retryLimit: 2, retryDelay: 1, heartbeatSeconds: HEARTBEAT, expireInSeconds: 300 },
+};

@@ -1,0 +1,35 @@
+/**
+ * lookup: one find/verify/pattern asked from Slack or the API. These have their own queue and
+ * workers at the highest priority, so a single lookup never waits behind a 10,000-row list.
+ */
+import type { Job } from 'pg-boss';
+import type { FindInput } from '../../core/engine/types.ts';
+import { QUEUES, QUEUE_OPTIONS, type Payloads } from '../../core/queue/queues.ts';
+import type { WorkerContext } from '../context.ts';
+
+export const QUEUE = QUEUES.lookup;
+
+export function handler(ctx: WorkerContext) {
+  return async ([job]: Job<Payloads['lookup']>[]) => {
+    const { lookupId } = job!.data;
+    const { rows: [lookup] } = await ctx.pool.query<{ kind: 'find' | 'verify' | 'pattern'; input: Record<string, string>; status: string }>(
+      'SELECT kind, input, status FROM lookups WHERE id = $1',
+      [lookupId],
+    );
+    if (!lookup || lookup.status !== 'pending') return;
+    const ectx = { signal: job!.signal, attempt: job!.retryCount };
+    try {
+      const result =
+        lookup.kind === 'find'
+          ? await ctx.enricher.find(lookup.input as FindInput, ectx)
+          : lookup.kind === 'verify'
+            ? await ctx.enricher.verify(lookup.input.email ?? '', ectx)
+            : await ctx.enricher.pattern(lookup.input.domain ?? '', ectx);
+      await ctx.pool.query(`UPDATE lookups SET status = 'done', result = $2, finished_at = now() WHERE id = $1 AND status = 'pending'`, [lookupId, JSON.stringify(result)]);
+    } catch (err) {
+      if (job!.retryCount < (QUEUE_OPTIONS.lookup.retryLimit ?? 0)) throw err;
+      await ctx.pool.query(`UPDATE lookups SET status = 'failed', error = $2, finished_at = now() WHERE id = $1 AND status = 'pending'`, [lookupId, (err as Error).message]);
+    }
+    await ctx.pool.query(`SELECT pg_notify('toofr_lookup_finished', $1)`, [lookupId]);
+  };
+}

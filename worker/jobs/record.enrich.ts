@@ -1,0 +1,148 @@
+/**
+ * record.enrich: runs the engine for one record and settles it. Jobs arrive in small batches
+ * (pg-boss hands a worker several at once so 50 slots stay busy, see worker/runtime.ts); the
+ * records of a batch are looked up concurrently and their results written in one transaction.
+ *
+ * Idempotent: a record that is no longer `pending` is skipped, and a record is counted only by
+ * the UPDATE that moves it out of `pending`, so a job that runs twice (at-least-once delivery
+ * after a crash) cannot count twice or finish the list twice.
+ */
+import type { Job, JobResult } from 'pg-boss';
+import { withTransaction, type PoolClient } from '../../core/db/pool.ts';
+import type { FindAnswer, FindInput } from '../../core/engine/types.ts';
+import { inTransaction } from '../../core/queue/boss.ts';
+import { MAX_RECHECKS, PRIORITY, QUEUES, QUEUE_OPTIONS, type Payloads } from '../../core/queue/queues.ts';
+import type { WorkerContext } from '../context.ts';
+import { queueDeliveryIfComplete } from '../delivery.ts';
+
+export const QUEUE = QUEUES.recordEnrich;
+
+interface RecordRow {
+  id: number;
+  list_id: string;
+  input: FindInput;
+  status: string;
+  attempts: number;
+}
+
+type Outcome =
+  | { kind: 'skip' }
+  | { kind: 'final'; rec: RecordRow; answer: FindAnswer }
+  | { kind: 'recheck'; rec: RecordRow; answer: FindAnswer }
+  | { kind: 'error'; rec: RecordRow; error: Error; last: boolean };
+
+export function handler(ctx: WorkerContext) {
+  const lastProgress = new Map<string, number>();
+
+  return async (jobs: Job<Payloads['record.enrich']>[]): Promise<JobResult[]> => {
+    const { rows } = await ctx.pool.query<RecordRow>(
+      'SELECT id, list_id, input, status, attempts FROM records WHERE id = ANY($1::bigint[])',
+      [jobs.map((j) => j.data.recordId)],
+    );
+    const byId = new Map(rows.map((r) => [r.id, r]));
+
+    const outcomes: Outcome[] = await Promise.all(
+      jobs.map(async (job): Promise<Outcome> => {
+        const rec = byId.get(job.data.recordId);
+        if (!rec || rec.status !== 'pending') return { kind: 'skip' };
+        try {
+          const answer = await ctx.enricher.find(rec.input, { signal: job.signal, attempt: rec.attempts });
+          const recheck = answer.status === 'rechecking' && rec.attempts < MAX_RECHECKS;
+          return { kind: recheck ? 'recheck' : 'final', rec, answer };
+        } catch (err) {
+          const error = err instanceof Error ? err : new Error(String(err));
+          const last = job.retryCount >= (QUEUE_OPTIONS['record.enrich'].retryLimit ?? 0);
+          ctx.log.warn({ err: error, recordId: rec.id, retryCount: job.retryCount, last }, 'record lookup failed');
+          return { kind: 'error', rec, error, last };
+        }
+      }),
+    );
+
+    await withTransaction(ctx.pool, (client) => settle(ctx, client, outcomes));
+    notifyProgress(ctx, lastProgress, outcomes);
+
+    return jobs.map((job, i) => {
+      const o = outcomes[i]!;
+      if (o.kind === 'error' && !o.last) return { id: job.id, status: 'failed', output: { message: o.error.message } };
+      return { id: job.id, status: 'completed' };
+    });
+  };
+}
+
+async function settle(ctx: WorkerContext, client: PoolClient, outcomes: Outcome[]): Promise<void> {
+  const finals: { id: number; status: 'done' | 'failed'; reason: string | null; answer: FindAnswer | null }[] = [];
+  for (const o of outcomes) {
+    if (o.kind === 'final') finals.push({ id: o.rec.id, status: 'done', reason: o.answer.reason ?? null, answer: o.answer });
+    // After the last retry the record is settled as failed, so the list still finishes.
+    if (o.kind === 'error' && o.last) finals.push({ id: o.rec.id, status: 'failed', reason: o.error.message, answer: null });
+  }
+
+  if (finals.length) {
+    const { rows } = await client.query<{ list_id: string; found: boolean }>(
+      `UPDATE records r SET status = u.status, reason = u.reason, email = u.email, confidence = u.confidence,
+              verification = u.verification, pattern = u.pattern, result = u.result,
+              attempts = r.attempts + 1, updated_at = now()
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::jsonb[])
+              AS u(id, status, reason, email, confidence, verification, pattern, result)
+        WHERE r.id = u.id AND r.status = 'pending'
+        RETURNING r.list_id, (r.email IS NOT NULL) AS found`,
+      [
+        finals.map((f) => f.id),
+        finals.map((f) => f.status),
+        finals.map((f) => f.reason),
+        finals.map((f) => f.answer?.email ?? null),
+        finals.map((f) => f.answer?.confidence ?? null),
+        finals.map((f) => f.answer?.verification ?? null),
+        finals.map((f) => f.answer?.pattern ?? null),
+        finals.map((f) => (f.answer ? JSON.stringify(f.answer) : null)),
+      ],
+    );
+    const perList = new Map<string, { processed: number; found: number }>();
+    for (const r of rows) {
+      const c = perList.get(r.list_id) ?? { processed: 0, found: 0 };
+      c.processed++;
+      if (r.found) c.found++;
+      perList.set(r.list_id, c);
+    }
+    // Lists in a stable order so two transactions never lock them in opposite orders.
+    for (const [listId, c] of [...perList].sort(([a], [b]) => a.localeCompare(b))) {
+      await client.query('UPDATE lists SET processed = processed + $2, found = found + $3, updated_at = now() WHERE id = $1', [listId, c.processed, c.found]);
+      await queueDeliveryIfComplete(client, ctx.boss, listId);
+    }
+  }
+
+  const rechecks = outcomes.filter((o): o is Extract<Outcome, { kind: 'recheck' }> => o.kind === 'recheck');
+  if (rechecks.length) {
+    // Greylisting and other temporary answers: keep the provisional answer ("unknown, re-checking")
+    // on the record and look again later through the queue, never by sleeping in a handler.
+    await client.query(
+      `UPDATE records r SET attempts = r.attempts + 1, verification = 'unknown', result = u.result, updated_at = now()
+         FROM unnest($1::bigint[], $2::jsonb[]) AS u(id, result) WHERE r.id = u.id AND r.status = 'pending'`,
+      [rechecks.map((o) => o.rec.id), rechecks.map((o) => JSON.stringify(o.answer))],
+    );
+    await ctx.boss.insert(
+      QUEUES.recordEnrich,
+      rechecks.map((o) => ({
+        data: { recordId: o.rec.id, listId: o.rec.list_id },
+        priority: PRIORITY.record,
+        startAfter: Math.max(1, Math.round(o.answer.retry_after_seconds ?? 300)),
+        group: { id: o.rec.input.domain ?? 'none' },
+      })),
+      { db: inTransaction(client) },
+    );
+  }
+}
+
+/** At most one progress job per list per interval from this process; pg-boss throttles across processes. */
+function notifyProgress(ctx: WorkerContext, last: Map<string, number>, outcomes: Outcome[]): void {
+  const now = performance.now();
+  const lists = new Set(outcomes.flatMap((o) => (o.kind === 'skip' ? [] : [o.rec.list_id])));
+  for (const listId of lists) {
+    if (now - (last.get(listId) ?? -Infinity) < ctx.progressIntervalSeconds * 1000) continue;
+    last.set(listId, now);
+    if (last.size > 1000) last.delete(last.keys().next().value!);
+    ctx.boss
+      .sendThrottled(QUEUES.listProgress, { listId }, { priority: PRIORITY.list }, ctx.progressIntervalSeconds, listId)
+      .catch((err: unknown) => ctx.log.warn({ err, listId }, 'could not queue a progress update'));
+  }
+}
