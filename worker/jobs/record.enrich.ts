@@ -36,7 +36,9 @@ export function handler(ctx: WorkerContext) {
 
   return async (jobs: Job<Payloads['record.enrich']>[]): Promise<JobResult[]> => {
     const { rows } = await ctx.pool.query<RecordRow>(
-      'SELECT id, list_id, input, status, attempts FROM records WHERE id = ANY($1::bigint[])',
+      // Records of a list that failed or was cancelled are left alone.
+      `SELECT r.id, r.list_id, r.input, r.status, r.attempts FROM records r JOIN lists l ON l.id = r.list_id
+        WHERE r.id = ANY($1::bigint[]) AND l.status NOT IN ('failed', 'cancelled')`,
       [jobs.map((j) => j.data.recordId)],
     );
     const byId = new Map(rows.map((r) => [r.id, r]));

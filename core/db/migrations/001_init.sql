@@ -67,7 +67,6 @@ CREATE TABLE records (
   updated_at   timestamptz NOT NULL DEFAULT now(),
   UNIQUE (list_id, ordinal)
 );
-CREATE INDEX records_pending ON records (list_id) WHERE status = 'pending';
 
 -- What we know about a mail domain: its mail servers, whether it accepts everything, and the
 -- address patterns learned from verified and imported addresses.
