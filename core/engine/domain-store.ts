@@ -67,23 +67,23 @@ export function createDomainStore(pool: Pool, now: () => Date = () => new Date()
     },
 
     /**
-     * Adds evidence for a domain's patterns. An address that several patterns explain (a one-letter
-     * first name) splits its one observation between them, so ambiguity never counts double.
-     * One statement, so concurrent workers never lose each other's increments.
+     * Adds evidence for a domain's patterns: `{pattern, share}` pairs whose shares sum to the
+     * weight of one address (an address that several patterns explain — a one-letter first name —
+     * splits its one observation, so ambiguity never counts double). One statement, so concurrent
+     * workers never lose each other's increments.
      */
-    async learn(domain: string, patterns: string[], weight = 1): Promise<void> {
-      if (!patterns.length) return;
-      const share = weight / patterns.length;
+    async learn(domain: string, increments: readonly { pattern: string; share: number }[]): Promise<void> {
+      if (!increments.length) return;
       await pool.query(
-        `INSERT INTO domains (domain, pattern_counts) VALUES ($1, '{}'::jsonb) ON CONFLICT (domain) DO NOTHING`,
+        `INSERT INTO domains (domain) VALUES ($1) ON CONFLICT (domain) DO NOTHING;`,
         [domain],
       );
       await pool.query(
         `UPDATE domains d SET pattern_counts = d.pattern_counts || (
-            SELECT jsonb_object_agg(p, round((COALESCE((d.pattern_counts->>p)::numeric, 0) + $3)::numeric, 4))
-              FROM unnest($2::text[]) AS p), updated_at = now()
+            SELECT jsonb_object_agg(u.p, round(COALESCE((d.pattern_counts->>u.p)::numeric, 0) + u.s, 4))
+              FROM unnest($2::text[], $3::numeric[]) AS u(p, s)), updated_at = now()
           WHERE d.domain = $1`,
-        [domain, patterns, share],
+        [domain, increments.map((i) => i.pattern), increments.map((i) => i.share)],
       );
     },
   };

@@ -42,6 +42,7 @@ export type FindStatus =
   | 'found'        // an address we stand behind (valid, or the best guess on an accept-all domain)
   | 'not_found'    // every candidate was rejected, or nothing could be guessed
   | 'rechecking'   // temporary answers (greylisting, 4xx): unknown for now, re-checked later
+  | 'unknown'      // nothing conclusive: the server refused us, timed out, or kept deferring
   | 'no_mail'      // the domain takes no mail (NXDOMAIN, null MX)
   | 'bad_input';   // not enough to look anything up
 
@@ -81,4 +82,6 @@ export interface PatternAnswer {
   evidence: { pattern: string; count: number }[];
   accept_all: boolean | null;
   mx: string[];
+  /** Why there is no pattern, or what to do about it. */
+  reason?: string;
 }

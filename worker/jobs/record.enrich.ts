@@ -49,8 +49,10 @@ export function handler(ctx: WorkerContext) {
         if (!rec || rec.status !== 'pending') return { kind: 'skip' };
         try {
           const answer = await ctx.enricher.find(rec.input, { signal: job.signal, attempt: rec.attempts });
-          const recheck = answer.status === 'rechecking' && rec.attempts < MAX_RECHECKS;
-          return { kind: recheck ? 'recheck' : 'final', rec, answer };
+          if (answer.status !== 'rechecking') return { kind: 'final', rec, answer };
+          if (rec.attempts < MAX_RECHECKS) return { kind: 'recheck', rec, answer };
+          // Out of re-checks: settle it as inconclusive rather than keep the list waiting.
+          return { kind: 'final', rec, answer: { ...answer, status: 'unknown', reason: `still deferred after ${MAX_RECHECKS + 1} tries: ${answer.reason ?? 'temporary failure'}` } };
         } catch (err) {
           const error = err instanceof Error ? err : new Error(String(err));
           const last = job.retryCount >= (QUEUE_OPTIONS['record.enrich'].retryLimit ?? 0);

@@ -1,0 +1,269 @@
+/**
+ * The engine: from a name and a company, the most likely address, verified as far as the mail
+ * server lets us, with an explainable confidence (design.md §2). It implements the `Enricher`
+ * the pipeline and single lookups use.
+ *
+ *   input → name spellings + mail domain → ranked candidates (learned patterns over a prior)
+ *         → mail servers (cached in Postgres and memory) → one polite SMTP session: RCPT in rank
+ *           order, stop at the first proven address, catch-all probe once per domain
+ *         → score → learn the domain's pattern from every proven address
+ */
+import type { Settings } from '../config.ts';
+import type { Pool } from '../db/pool.ts';
+import type { Logger } from '../logger.ts';
+import type { EnrichContext, Enricher } from '../enricher.ts';
+import type { Candidate, FindAnswer, FindInput, PatternAnswer, Verification, VerifyAnswer } from './types.ts';
+import { createDnsResolver, type DnsResolver, type MailHosts } from './dns.ts';
+import { createVerifier, type DomainCheck, type Verifier } from './verifier.ts';
+import { createDomainStore, type DomainStore } from './domain-store.ts';
+import { checkFindInput, readFindInput } from './input.ts';
+import { flagsFor, isDisposable, isWebmail, mailProviderOf, parseEmail, resolveCompanyDomain } from './domain.ts';
+import { inferPatternMatches, rankCandidates, type LearnedCounts } from './patterns.ts';
+import type { ParsedName } from './names.ts';
+import { scoreAnswer, type MxStatus } from './score.ts';
+
+/** Candidates put to the server at most, per person: enough to cover the patterns real companies use. */
+export const MAX_CANDIDATES = 10;
+
+export interface EngineDeps {
+  pool: Pool;
+  settings: Pick<Settings, 'dns' | 'smtp'>;
+  log: Logger;
+  /** Injected in tests; built from the settings otherwise. */
+  dns?: DnsResolver;
+  verifier?: Verifier;
+}
+
+export interface Engine extends Enricher {
+  /** Teaches a domain its pattern from a known (name, address) pair; returns the patterns credited. */
+  learnAddress(name: ParsedName, email: string): Promise<string[]>;
+  store: DomainStore;
+  close(): Promise<void>;
+}
+
+export function createEngine(deps: EngineDeps): Engine {
+  const { pool, settings, log } = deps;
+  const allowReserved = settings.smtp.allowPrivate;
+  const store = createDomainStore(pool);
+  const rawDns =
+    deps.dns ?? createDnsResolver({ servers: settings.dns.servers, timeoutMs: Math.min(5000, settings.smtp.timeoutMs), allowPrivate: settings.smtp.allowPrivate, log });
+
+  // Mail servers are looked up once per TTL for every worker process: Postgres first, then DNS.
+  const dns: DnsResolver = {
+    async resolveMailHosts(domain) {
+      const facts = await store.get(domain);
+      if (facts.mail) return facts.mail;
+      const mail = await rawDns.resolveMailHosts(domain);
+      await store.saveMail(mail);
+      return mail;
+    },
+    clearCache: (domain) => rawDns.clearCache(domain),
+  };
+  const verifier = deps.verifier ?? createVerifier({ settings: settings.smtp, dns, log });
+
+  async function learnAddress(name: ParsedName, email: string): Promise<string[]> {
+    const parsed = parseEmail(email);
+    if (!parsed) return [];
+    const matches = inferPatternMatches(name, parsed.email);
+    await store.learn(parsed.domain, matches);
+    return matches.map((m) => m.pattern);
+  }
+
+  async function find(input: FindInput, _ctx: EnrichContext): Promise<FindAnswer> {
+    const read = readFindInput(input, { allowReserved });
+    if (!read.ok) return empty({ status: 'bad_input', reason: read.reason, domain: read.domain ?? null });
+    if (read.kind === 'verify') return fromVerify(await verify(read.email, _ctx));
+
+    const { name, domain } = read;
+    if (isWebmail(domain) || isDisposable(domain)) {
+      const what = isWebmail(domain) ? 'a webmail provider' : 'a disposable-address service';
+      return empty({ status: 'not_found', domain, reason: `${domain} is ${what}: a person's address there cannot be guessed. Give the company's own domain.` });
+    }
+
+    const facts = await store.get(domain);
+    const ranked = rankCandidates(name, domain, facts.patternCounts, { limit: MAX_CANDIDATES });
+    if (!ranked.length) return empty({ status: 'bad_input', domain, reason: 'no address can be built from this name' });
+
+    const mail = await dns.resolveMailHosts(domain);
+    const mx = mail.hosts.map((h) => h.exchange);
+    if (mail.status === 'nxdomain' || mail.status === 'null_mx' || mail.status === 'no_mail') {
+      return empty({ status: 'no_mail', domain, mx, candidates: ranked, reason: mail.reason ?? `${domain} takes no mail` });
+    }
+    if (mail.status === 'error') {
+      return answer({ ranked, chosen: ranked[0]!, verification: 'unknown', acceptAll: facts.acceptAll, mail, facts: facts.patternCounts, domain, status: 'rechecking', reason: `DNS lookup failed: ${mail.reason ?? 'no answer'}`, retryAfter: 300 });
+    }
+
+    // A domain known to accept every address: SMTP cannot tell candidates apart, so we spare the
+    // server the probes and answer from the pattern evidence alone.
+    if (facts.acceptAll === true) {
+      return answer({ ranked, chosen: ranked[0]!, verification: 'accept_all', acceptAll: true, mail, facts: facts.patternCounts, domain, status: 'found' });
+    }
+
+    const check = await verifier.checkDomain(domain, ranked.map((c) => c.email), { stopAtFirstValid: true, knownAcceptAll: facts.acceptAll });
+    if (check.acceptAll !== null && check.acceptAll !== facts.acceptAll) await store.saveAcceptAll(domain, check.acceptAll);
+    const byEmail = new Map(check.results.map((r) => [r.email, r]));
+    for (const c of ranked) {
+      const r = byEmail.get(c.email);
+      if (r && r.kind !== 'not_checked') {
+        c.verification = r.verification;
+        c.reply = r.reply;
+      }
+    }
+
+    const valid = ranked.find((c) => c.verification === 'valid');
+    if (valid) {
+      // Only a domain that rejects unknown users proves an address, so only then do we learn from it.
+      if (check.acceptAll === false) await learnAddress(name, valid.email);
+      return answer({ ranked, chosen: valid, verification: 'valid', acceptAll: false, mail, facts: facts.patternCounts, domain, status: 'found', check });
+    }
+    const alive = ranked.filter((c) => c.verification !== 'invalid');
+    if (check.acceptAll === true) {
+      return answer({ ranked, chosen: alive[0] ?? ranked[0]!, verification: 'accept_all', acceptAll: true, mail, facts: facts.patternCounts, domain, status: 'found', check });
+    }
+    if (!alive.length) {
+      return empty({ status: 'not_found', domain, mx, candidates: ranked, accept_all: check.acceptAll, reason: `the mail server rejected all ${ranked.length} likely addresses` });
+    }
+    // Nothing conclusive (greylisted, blocked, timed out): the best guess among the addresses not
+    // ruled out, scored as a guess.
+    const status = check.temporary ? 'rechecking' : 'unknown';
+    const why = check.temporary?.reason ?? check.reason ?? alive[0]!.reply ?? 'the mail server gave no clear answer';
+    return answer({ ranked, chosen: alive[0]!, verification: 'unknown', acceptAll: check.acceptAll, mail, facts: facts.patternCounts, domain, status, reason: why, retryAfter: check.temporary?.retryAfterSeconds, check });
+  }
+
+  async function verify(emailInput: string, _ctx: EnrichContext): Promise<VerifyAnswer> {
+    const parsed = parseEmail(emailInput);
+    if (!parsed) {
+      return { email: emailInput, verification: 'invalid', flags: [], reason: 'not a valid email address', mx: [], accept_all: null, confidence: 0, score_parts: [] };
+    }
+    const { email, domain } = parsed;
+    const flags = flagsFor(email);
+    const facts = await store.get(domain);
+    const check = await verifier.checkDomain(domain, [email], { stopAtFirstValid: true, knownAcceptAll: facts.acceptAll });
+    if (check.acceptAll !== null && check.acceptAll !== facts.acceptAll) await store.saveAcceptAll(domain, check.acceptAll);
+    const r = check.results[0]!;
+    let verification: Verification = r.verification;
+    if (verification === 'valid' && check.acceptAll === true) verification = 'accept_all';
+    const score = scoreAnswer({
+      verification,
+      acceptAll: check.acceptAll,
+      domain,
+      mx: mxStatus(check.mailStatus),
+      provider: mailProviderOf(check.mx),
+      flags,
+      purpose: 'verify',
+    });
+    const out: VerifyAnswer = {
+      email, verification, flags, reason: r.reply || check.reason || r.kind, mx: check.mx, accept_all: check.acceptAll,
+      confidence: score.confidence, score_parts: score.parts,
+    };
+    if (check.temporary) out.retry_after_seconds = check.temporary.retryAfterSeconds;
+    return out;
+  }
+
+  async function pattern(domainInput: string, _ctx: EnrichContext): Promise<PatternAnswer> {
+    const d = resolveCompanyDomain(domainInput, { allowReserved });
+    if (!d.ok) return { domain: domainInput, pattern: null, evidence: [], accept_all: null, mx: [], reason: d.reason };
+    const facts = await store.get(d.domain);
+    const mail = await dns.resolveMailHosts(d.domain);
+    const evidence = Object.entries(facts.patternCounts)
+      .map(([p, count]) => ({ pattern: p, count: Math.round(count * 100) / 100 }))
+      .filter((e) => e.count > 0)
+      .sort((a, b) => b.count - a.count);
+    const out: PatternAnswer = { domain: d.domain, pattern: evidence[0]?.pattern ?? null, evidence, accept_all: facts.acceptAll, mx: mail.hosts.map((h) => h.exchange) };
+    if (!evidence.length) out.reason = `nothing learned about ${d.domain} yet: find a few people there, or import known addresses with \`toofr learn known.csv\``;
+    if (mail.status !== 'ok' && mail.status !== 'a_fallback') out.reason = mail.reason ?? `${d.domain} takes no mail`;
+    return out;
+  }
+
+  return {
+    find,
+    verify,
+    pattern,
+    checkInput: (input) => checkFindInput(input, { allowReserved }),
+    learnAddress,
+    store,
+    close: () => verifier.close(),
+  };
+}
+
+function mxStatus(status: MailHosts['status']): MxStatus {
+  return status === 'ok' ? 'ok' : status === 'a_fallback' ? 'a_fallback' : 'none';
+}
+
+interface AnswerArgs {
+  ranked: Candidate[];
+  chosen: Candidate;
+  verification: Verification;
+  acceptAll: boolean | null;
+  mail: MailHosts;
+  facts: LearnedCounts;
+  domain: string;
+  status: FindAnswer['status'];
+  reason?: string;
+  retryAfter?: number;
+  check?: DomainCheck;
+}
+
+function answer(a: AnswerArgs): FindAnswer {
+  // Candidates the server rejected are out; the chosen one's probability is its share of what is left.
+  const remaining = a.ranked.filter((c) => c.verification !== 'invalid').reduce((s, c) => s + c.prior, 0);
+  const probability = remaining > 0 ? a.chosen.prior / remaining : a.chosen.prior;
+  const mx = a.mail.hosts.map((h) => h.exchange);
+  const flags = flagsFor(a.chosen.email);
+  const score = scoreAnswer({
+    verification: a.verification,
+    acceptAll: a.acceptAll,
+    probability,
+    observations: a.facts[a.chosen.pattern] ?? 0,
+    pattern: a.chosen.pattern,
+    domain: a.domain,
+    mx: mxStatus(a.mail.status),
+    provider: mailProviderOf(mx),
+    flags,
+    purpose: 'find',
+  });
+  const out: FindAnswer = {
+    email: a.chosen.email,
+    confidence: score.confidence,
+    verification: a.verification,
+    pattern: a.chosen.pattern,
+    score_parts: score.parts,
+    candidates: a.ranked,
+    domain: a.domain,
+    accept_all: a.acceptAll,
+    mx,
+    flags,
+    status: a.status,
+  };
+  if (a.reason) out.reason = a.reason;
+  if (a.retryAfter) out.retry_after_seconds = a.retryAfter;
+  return out;
+}
+
+function empty(p: Partial<FindAnswer> & Pick<FindAnswer, 'status'>): FindAnswer {
+  return {
+    email: null, confidence: 0, verification: 'unknown', pattern: null, score_parts: [], candidates: [], domain: null,
+    accept_all: null, mx: [], flags: [], ...p,
+  };
+}
+
+function fromVerify(v: VerifyAnswer): FindAnswer {
+  const status: FindAnswer['status'] =
+    v.verification === 'invalid' ? 'not_found' : v.retry_after_seconds ? 'rechecking' : v.verification === 'unknown' ? 'unknown' : 'found';
+  const out: FindAnswer = {
+    email: v.verification === 'invalid' ? null : v.email,
+    confidence: v.confidence,
+    verification: v.verification,
+    pattern: null,
+    score_parts: v.score_parts,
+    candidates: [{ email: v.email, pattern: 'given', prior: 1, verification: v.verification, reply: v.reason }],
+    domain: v.email.split('@')[1] ?? null,
+    accept_all: v.accept_all,
+    mx: v.mx,
+    flags: v.flags,
+    status,
+    reason: v.reason,
+  };
+  if (v.retry_after_seconds) out.retry_after_seconds = v.retry_after_seconds;
+  return out;
+}

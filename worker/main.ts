@@ -1,0 +1,25 @@
+/**
+ * A worker process: the engine, the job handlers, and a clean stop on SIGTERM. `runWorker`
+ * is also what `npm start` (bot/start.ts) runs beside the web process.
+ */
+import type { Settings } from '../core/config.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Services } from '../core/services.ts';
+import { createEngine } from '../core/engine/engine.ts';
+import { startWorker } from './runtime.ts';
+import type { Notifiers } from './notifiers.ts';
+
+export async function runWorker(settings: Settings, log: Logger, services: Services, notifiers: Notifiers = {}) {
+  const engine = createEngine({ pool: services.db.pool, settings, log });
+  await startWorker({
+    pool: services.db.pool,
+    boss: services.boss,
+    log,
+    enricher: engine,
+    notifiers,
+    concurrency: settings.workerConcurrency,
+    perDomainConcurrency: settings.smtp.maxSessionsPerMx,
+    progressIntervalSeconds: 2,
+  });
+  return engine;
+}
