@@ -609,6 +609,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
       for (const [exchange, p] of pools) {
         for (const entry of p.idle.splice(0)) {
           clearTimeout(entry.timer);
+          // Idle sessions are unref'd; a QUIT we wait for must keep the process alive until answered.
+          entry.session.ref();
           retire(exchange, entry.session);
         }
       }
