@@ -47,7 +47,7 @@ export async function enrichFile(opts: {
   if (!info?.isFile()) throw new CliError(`${opts.input}: no such file. Give the path of a CSV file.`, 2);
   const started = performance.now();
   const services = await openServices(settings, log, { supervise: true, name: 'cli' });
-  const engine = await runWorker(settings, log, services);
+  const worker = await runWorker(settings, log, services);
   try {
     const accountId = await ensureAccount(services.db.pool, 'local', 'local', 'Local user');
     const { id } = await createList(services.db.pool, services.boss, {
@@ -87,8 +87,7 @@ export async function enrichFile(opts: {
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
-    await services.close(settings.shutdownGraceSeconds * 1000);
-    await engine.close();
+    await worker.stop(settings.shutdownGraceSeconds * 1000);
   }
 }
 

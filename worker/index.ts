@@ -9,11 +9,8 @@ const settings = settingsOrExit();
 const log = createLogger({ level: settings.logLevel, name: 'toofr-worker' });
 try {
   const services = await openServices(settings, log, { supervise: true, name: 'worker', poolMax: 20 });
-  const engine = await runWorker(settings, log, services);
-  onShutdown(log, settings.shutdownGraceSeconds, async (graceMs) => {
-    await services.close(graceMs);
-    await engine.close();
-  });
+  const worker = await runWorker(settings, log, services);
+  onShutdown(log, settings.shutdownGraceSeconds, (graceMs) => worker.stop(graceMs));
 } catch (err) {
   log.fatal({ err }, `worker could not start: ${(err as Error).message}`);
   process.exit(1);

@@ -11,7 +11,7 @@ import type { Notifiers } from './notifiers.ts';
 
 export async function runWorker(settings: Settings, log: Logger, services: Services, notifiers: Notifiers = {}) {
   const engine = createEngine({ pool: services.db.pool, settings, log });
-  await startWorker({
+  const worker = await startWorker({
     pool: services.db.pool,
     boss: services.boss,
     log,
@@ -21,5 +21,14 @@ export async function runWorker(settings: Settings, log: Logger, services: Servi
     perDomainConcurrency: settings.smtp.maxSessionsPerMx,
     progressIntervalSeconds: 2,
   });
-  return engine;
+  return {
+    engine,
+    /** Drains this worker within `graceMs`, then closes the queue and database. */
+    async stop(graceMs: number) {
+      const started = performance.now();
+      await worker.stop(graceMs);
+      await services.close(Math.max(1000, graceMs - (performance.now() - started)));
+      await engine.close();
+    },
+  };
 }

@@ -10,7 +10,7 @@ import type { Notifiers } from '../../worker/notifiers.ts';
 import { startWorker } from '../../worker/runtime.ts';
 
 export async function startTestWorker(services: Services, log: Logger, enricher: Enricher, opts: { concurrency?: number; notifiers?: Notifiers; progressIntervalSeconds?: number } = {}) {
-  await startWorker({
+  return startWorker({
     pool: services.db.pool,
     boss: services.boss,
     log,

@@ -21,7 +21,7 @@ const enricher = fakeEnricher({
     if (calls % 50 === 0) process.send?.({ calls });
   },
 });
-await startWorker({
+const worker = await startWorker({
   pool: services.db.pool,
   boss: services.boss,
   log,
@@ -32,7 +32,8 @@ await startWorker({
   progressIntervalSeconds: 2,
 });
 onShutdown(log, settings.shutdownGraceSeconds, async (graceMs) => {
-  await services.close(graceMs);
+  await worker.stop(Math.max(1000, graceMs - 2000));
+  await services.close(2000);
   process.send?.({ calls, stopped: true });
 });
 process.send?.('ready');

@@ -14,13 +14,14 @@ describe('the list pipeline on real Postgres', () => {
   let settings: Settings;
   let services: Services;
   let log: Logger;
+  let worker: Awaited<ReturnType<typeof startTestWorker>>;
   const enricher = fakeEnricher();
   const progress: ListRow[] = [];
   const delivered: ListRow[] = [];
 
   before(async () => {
     ({ settings, services, log } = await freshServices('pipeline'));
-    await startTestWorker(services, log, enricher, {
+    worker = await startTestWorker(services, log, enricher, {
       progressIntervalSeconds: 1,
       notifiers: {
         slack: {
@@ -30,7 +31,10 @@ describe('the list pipeline on real Postgres', () => {
       },
     });
   });
-  after(() => services.close());
+  after(async () => {
+    await worker.stop(1000);
+    await services.close();
+  });
 
   it('should turn a 1,000-row CSV into 1,000 results in file order', async () => {
     const lines = ['First name,Last name,Company website'];

@@ -1,7 +1,7 @@
 /**
- * record.enrich: runs the engine for one record and settles it. Jobs arrive in small batches
- * (pg-boss hands a worker several at once so 50 slots stay busy, see worker/runtime.ts); the
- * records of a batch are looked up concurrently and their results written in one transaction.
+ * record.enrich: runs the engine for one record and settles it: the steps (load, enrich, settle)
+ * that the record pump (worker/record-pump.ts) drives, 50 at a time, settling finished records
+ * in small batches.
  *
  * Idempotent: a record that is no longer `pending` is skipped, and a record is counted only by
  * the UPDATE that moves it out of `pending`, so a job that runs twice (at-least-once delivery
@@ -17,7 +17,7 @@ import { queueDeliveryIfComplete } from '../delivery.ts';
 
 export const QUEUE = QUEUES.recordEnrich;
 
-interface RecordRow {
+export interface RecordRow {
   id: number;
   list_id: string;
   input: FindInput;
@@ -25,46 +25,51 @@ interface RecordRow {
   attempts: number;
 }
 
-type Outcome =
+export type Outcome =
   | { kind: 'skip' }
   | { kind: 'final'; rec: RecordRow; answer: FindAnswer }
   | { kind: 'recheck'; rec: RecordRow; answer: FindAnswer }
   | { kind: 'error'; rec: RecordRow; error: Error; last: boolean };
 
+/** The records behind a set of jobs; records of a failed or cancelled list are left out. */
+export async function loadRecords(ctx: WorkerContext, recordIds: number[]): Promise<Map<number, RecordRow>> {
+  const { rows } = await ctx.pool.query<RecordRow>(
+    `SELECT r.id, r.list_id, r.input, r.status, r.attempts FROM records r JOIN lists l ON l.id = r.list_id
+      WHERE r.id = ANY($1::bigint[]) AND l.status NOT IN ('failed', 'cancelled')`,
+    [recordIds],
+  );
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** Runs the engine for one record; never throws (a failure is an outcome to settle). */
+export async function enrichOne(ctx: WorkerContext, rec: RecordRow | undefined, retryCount: number, signal: AbortSignal): Promise<Outcome> {
+  if (!rec || rec.status !== 'pending') return { kind: 'skip' };
+  try {
+    const answer = await ctx.enricher.find(rec.input, { signal, attempt: rec.attempts });
+    if (answer.status !== 'rechecking') return { kind: 'final', rec, answer };
+    if (rec.attempts < MAX_RECHECKS) return { kind: 'recheck', rec, answer };
+    // Out of re-checks: settle it as inconclusive rather than keep the list waiting.
+    return { kind: 'final', rec, answer: { ...answer, status: 'unknown', reason: `still deferred after ${MAX_RECHECKS + 1} tries: ${answer.reason ?? 'temporary failure'}` } };
+  } catch (err) {
+    const error = err instanceof Error ? err : new Error(String(err));
+    const last = retryCount >= (QUEUE_OPTIONS['record.enrich'].retryLimit ?? 0);
+    ctx.log.warn({ err: error, recordId: rec.id, retryCount, last }, 'record lookup failed');
+    return { kind: 'error', rec, error, last };
+  }
+}
+
+/**
+ * A pg-boss batch handler over the same steps, for running record jobs through `boss.work`
+ * (tests, and the benchmark's comparison with pg-boss's defaults). Production uses the pump in
+ * worker/record-pump.ts, which settles jobs in the same transaction as their results.
+ */
 export function handler(ctx: WorkerContext) {
-  const lastProgress = new Map<string, number>();
-
+  const progress = progressNotifier(ctx);
   return async (jobs: Job<Payloads['record.enrich']>[]): Promise<JobResult[]> => {
-    const { rows } = await ctx.pool.query<RecordRow>(
-      // Records of a list that failed or was cancelled are left alone.
-      `SELECT r.id, r.list_id, r.input, r.status, r.attempts FROM records r JOIN lists l ON l.id = r.list_id
-        WHERE r.id = ANY($1::bigint[]) AND l.status NOT IN ('failed', 'cancelled')`,
-      [jobs.map((j) => j.data.recordId)],
-    );
-    const byId = new Map(rows.map((r) => [r.id, r]));
-
-    const outcomes: Outcome[] = await Promise.all(
-      jobs.map(async (job): Promise<Outcome> => {
-        const rec = byId.get(job.data.recordId);
-        if (!rec || rec.status !== 'pending') return { kind: 'skip' };
-        try {
-          const answer = await ctx.enricher.find(rec.input, { signal: job.signal, attempt: rec.attempts });
-          if (answer.status !== 'rechecking') return { kind: 'final', rec, answer };
-          if (rec.attempts < MAX_RECHECKS) return { kind: 'recheck', rec, answer };
-          // Out of re-checks: settle it as inconclusive rather than keep the list waiting.
-          return { kind: 'final', rec, answer: { ...answer, status: 'unknown', reason: `still deferred after ${MAX_RECHECKS + 1} tries: ${answer.reason ?? 'temporary failure'}` } };
-        } catch (err) {
-          const error = err instanceof Error ? err : new Error(String(err));
-          const last = job.retryCount >= (QUEUE_OPTIONS['record.enrich'].retryLimit ?? 0);
-          ctx.log.warn({ err: error, recordId: rec.id, retryCount: job.retryCount, last }, 'record lookup failed');
-          return { kind: 'error', rec, error, last };
-        }
-      }),
-    );
-
+    const records = await loadRecords(ctx, jobs.map((j) => j.data.recordId));
+    const outcomes = await Promise.all(jobs.map((job) => enrichOne(ctx, records.get(job.data.recordId), job.retryCount, job.signal)));
     await withTransaction(ctx.pool, (client) => settle(ctx, client, outcomes));
-    notifyProgress(ctx, lastProgress, outcomes);
-
+    progress(outcomes);
     return jobs.map((job, i) => {
       const o = outcomes[i]!;
       if (o.kind === 'error' && !o.last) return { id: job.id, status: 'failed', output: { message: o.error.message } };
@@ -73,7 +78,8 @@ export function handler(ctx: WorkerContext) {
   };
 }
 
-async function settle(ctx: WorkerContext, client: PoolClient, outcomes: Outcome[]): Promise<void> {
+/** Writes the outcomes: final results, counters (and the list's delivery once), re-checks. */
+export async function settle(ctx: WorkerContext, client: PoolClient, outcomes: Outcome[]): Promise<void> {
   const finals: { id: number; status: 'done' | 'failed'; reason: string | null; answer: FindAnswer | null }[] = [];
   for (const o of outcomes) {
     if (o.kind === 'final') finals.push({ id: o.rec.id, status: 'done', reason: o.answer.reason ?? null, answer: o.answer });
@@ -138,15 +144,18 @@ async function settle(ctx: WorkerContext, client: PoolClient, outcomes: Outcome[
 }
 
 /** At most one progress job per list per interval from this process; pg-boss throttles across processes. */
-function notifyProgress(ctx: WorkerContext, last: Map<string, number>, outcomes: Outcome[]): void {
-  const now = performance.now();
-  const lists = new Set(outcomes.flatMap((o) => (o.kind === 'skip' ? [] : [o.rec.list_id])));
-  for (const listId of lists) {
-    if (now - (last.get(listId) ?? -Infinity) < ctx.progressIntervalSeconds * 1000) continue;
-    last.set(listId, now);
-    if (last.size > 1000) last.delete(last.keys().next().value!);
-    ctx.boss
-      .sendThrottled(QUEUES.listProgress, { listId }, { priority: PRIORITY.list }, ctx.progressIntervalSeconds, listId)
-      .catch((err: unknown) => ctx.log.warn({ err, listId }, 'could not queue a progress update'));
-  }
+export function progressNotifier(ctx: WorkerContext): (outcomes: Outcome[]) => void {
+  const last = new Map<string, number>();
+  return (outcomes) => {
+    const now = performance.now();
+    const lists = new Set(outcomes.flatMap((o) => (o.kind === 'skip' ? [] : [o.rec.list_id])));
+    for (const listId of lists) {
+      if (now - (last.get(listId) ?? -Infinity) < ctx.progressIntervalSeconds * 1000) continue;
+      last.set(listId, now);
+      if (last.size > 1000) last.delete(last.keys().next().value!);
+      ctx.boss
+        .sendThrottled(QUEUES.listProgress, { listId }, { priority: PRIORITY.list }, ctx.progressIntervalSeconds, listId)
+        .catch((err: unknown) => ctx.log.warn({ err, listId }, 'could not queue a progress update'));
+    }
+  };
 }
