@@ -7,7 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { Pool } from './pool.ts';
-import { quoteIdent } from './pool.ts';
+import { quoteIdent, withTransaction } from './pool.ts';
 
 const DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -23,9 +23,7 @@ export async function loadMigrations(): Promise<Migration[]> {
 /** Applies pending migrations to `schema`; returns the versions it applied. */
 export async function migrate(pool: Pool, schema: string): Promise<number[]> {
   const migrations = await loadMigrations();
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return withTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`toofr-migrate:${schema}`]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
     await client.query(`SET LOCAL search_path = ${quoteIdent(schema)}, public`);
@@ -45,12 +43,6 @@ export async function migrate(pool: Pool, schema: string): Promise<number[]> {
       await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
       applied.push(m.version);
     }
-    await client.query('COMMIT');
     return applied;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
