@@ -148,6 +148,24 @@ function aliasOf(cell: string): Alias | undefined {
     if (found && found.rank === 0) return found;
     if (found?.ambiguity) return found;
   }
+  return keywordAlias(words.join(''));
+}
+
+/**
+ * Last resort for compound headers no list can foresee ("Firma Website", "Firmenwebsite",
+ * "Company LinkedIn Domain"): a telling word inside the header. Weakest rank, so an exact alias
+ * elsewhere in the row always wins; a domain word beats a company word ("Company URL" holds a URL).
+ */
+const KEYWORDS: Array<[Role, RegExp]> = [
+  ['domain', /website|webseite|homepage|domain|domaine|dominio|siteweb|sitioweb|url$/],
+  ['email', /^e?mail|email/],
+  ['company', /company|firma|firmen|unternehmen|empresa|entreprise|societe|organi[sz]ation/],
+];
+// Columns that mention a telling word but hold something else: a profile link, a status flag.
+const NOT_KEYWORD = /linkedin|facebook|twitter|xing|instagram|github|status|valid|verif|bounce|optin|optout|consent|count|date|score/;
+function keywordAlias(key: string): Alias | undefined {
+  if (NOT_KEYWORD.test(key)) return undefined;
+  for (const [role, re] of KEYWORDS) if (re.test(key)) return { role, rank: 3 };
   return undefined;
 }
 

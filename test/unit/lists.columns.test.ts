@@ -117,3 +117,12 @@ describe('looksLikeData', () => {
     it(`${JSON.stringify(cells)} → ${expected}`, () => assert.equal(looksLikeData(cells), expected));
   }
 });
+
+describe('compound headers', () => {
+  for (const [cell, role] of [
+    ['Firma Website', 'domain'], ['Firmenwebsite', 'domain'], ['Company Homepage URL', 'domain'], ['Unternehmensdomain', 'domain'],
+    ['Empresa del contacto', 'company'], ['Primary Email Address 2', 'email'], ['Company LinkedIn URL', undefined], ['Email Verified', undefined],
+  ] as const) {
+    it(`"${cell}" → ${role ?? 'nothing'}`, () => assert.equal(roleOf(cell), role));
+  }
+});
