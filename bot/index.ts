@@ -10,9 +10,9 @@ const log = createLogger({ level: settings.logLevel, name: 'toofr-web' });
 try {
   // The web process only sends jobs; supervision (rescuing jobs of dead workers) is the workers' job.
   const services = await openServices(settings, log, { supervise: false, name: 'web' });
-  const server = await listen(settings, log, services);
+  const web = await listen(settings, log, services);
   onShutdown(log, settings.shutdownGraceSeconds, async (graceMs) => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await web.close();
     await services.close(graceMs);
   });
 } catch (err) {

@@ -14,10 +14,10 @@ const log = createLogger({ level: settings.logLevel, name: 'toofr' });
 try {
   const services = await openServices(settings, log, { supervise: true, name: 'all', poolMax: 20 });
   const worker = await runWorker(settings, log, services);
-  const server = await listen(settings, log, services);
+  const web = await listen(settings, log, services);
   if (services.db.embedded) log.info(`using the embedded database in ${settings.dataDir} (set DATABASE_URL to use your own Postgres)`);
   onShutdown(log, settings.shutdownGraceSeconds, async (graceMs) => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await web.close();
     await worker.stop(graceMs);
   });
 } catch (err) {

@@ -1,21 +1,28 @@
 /**
- * The web process's express app. Integrations (Slack receiver, add-on endpoints, API, pages)
- * mount their routers here; this file owns what every deployment needs: health and readiness.
+ * The web process's express app. Each integration mounts its routes here (one line each, in
+ * order); this file owns what every deployment needs: health and readiness.
  */
 import express, { type Express } from 'express';
+import type { Settings } from '../core/config.ts';
 import type { Pool } from '../core/db/pool.ts';
 import type { Boss } from '../core/queue/boss.ts';
 import type { Logger } from '../core/logger.ts';
+import type { LookupWaiter } from '../core/lookups.ts';
 
 export interface WebDeps {
+  settings: Settings;
   pool: Pool;
   boss: Boss;
   log: Logger;
+  /** Waits for single lookups to finish (one LISTEN connection for the whole process). */
+  lookups: LookupWaiter;
 }
 
 export function createWebApp(deps: WebDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // Behind Heroku-style routers the client's address and protocol come from X-Forwarded-*.
+  app.set('trust proxy', 1);
 
   // Liveness: the process answers. Platforms restart it when this fails.
   app.get('/healthz', (_req, res) => {
@@ -40,6 +47,9 @@ export function createWebApp(deps: WebDeps): Express {
     const ok = Object.values(checks).every((v) => v === 'ok');
     res.status(ok ? 200 : 503).json({ ok, checks });
   });
+
+  // Integrations (each switches itself on only when its settings are present):
+  // (mount lines go here, in this order: Slack, Sheets add-on, API, pages)
 
   return app;
 }

@@ -3,7 +3,7 @@ import type { Pool } from '../core/db/pool.ts';
 import type { Enricher } from '../core/enricher.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Boss } from '../core/queue/boss.ts';
-import type { Notifiers } from './notifiers.ts';
+import type { Notifiers } from './notifiers/types.ts';
 
 export interface WorkerContext {
   pool: Pool;

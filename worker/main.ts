@@ -7,16 +7,16 @@ import type { Logger } from '../core/logger.ts';
 import type { Services } from '../core/services.ts';
 import { createEngine } from '../core/engine/engine.ts';
 import { startWorker } from './runtime.ts';
-import type { Notifiers } from './notifiers.ts';
+import { createNotifiers } from './notifiers/index.ts';
 
-export async function runWorker(settings: Settings, log: Logger, services: Services, notifiers: Notifiers = {}) {
+export async function runWorker(settings: Settings, log: Logger, services: Services) {
   const engine = createEngine({ pool: services.db.pool, settings, log });
   const worker = await startWorker({
     pool: services.db.pool,
     boss: services.boss,
     log,
     enricher: engine,
-    notifiers,
+    notifiers: createNotifiers({ settings, pool: services.db.pool, log }),
     concurrency: settings.workerConcurrency,
     perDomainConcurrency: settings.smtp.maxSessionsPerMx,
     progressIntervalSeconds: 2,

@@ -3,9 +3,9 @@
  * Sheet, a callback URL. Integrations register a notifier for their source; a source with none
  * (the CLI, which watches the database itself) simply has nothing pushed to it.
  */
-import type { Pool } from '../core/db/pool.ts';
-import type { ListRow, ListSource } from '../core/lists/store.ts';
-import type { Logger } from '../core/logger.ts';
+import type { Pool } from '../../core/db/pool.ts';
+import type { ListRow, ListSource } from '../../core/lists/store.ts';
+import type { Logger } from '../../core/logger.ts';
 
 export interface NotifierContext {
   pool: Pool;
