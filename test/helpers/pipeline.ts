@@ -6,7 +6,7 @@ import { createList, ensureAccount, getList, type ListRow, type ListSource } fro
 import type { Services } from '../../core/services.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Settings } from '../../core/config.ts';
-import type { Notifiers } from '../../worker/notifiers.ts';
+import type { Notifiers } from '../../worker/notifiers/types.ts';
 import { startWorker } from '../../worker/runtime.ts';
 
 export async function startTestWorker(services: Services, log: Logger, enricher: Enricher, opts: { concurrency?: number; notifiers?: Notifiers; progressIntervalSeconds?: number } = {}) {
