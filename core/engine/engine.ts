@@ -18,12 +18,26 @@ import { createVerifier, type DomainCheck, type Verifier } from './verifier.ts';
 import { createDomainStore, type DomainStore } from './domain-store.ts';
 import { checkFindInput, readFindInput } from './input.ts';
 import { flagsFor, isDisposable, isWebmail, mailProviderOf, parseEmail, resolveCompanyDomain } from './domain.ts';
-import { inferPatternMatches, rankCandidates, type LearnedCounts } from './patterns.ts';
+import { inferPatternMatches, patternPosterior, rankCandidates, type LearnedCounts } from './patterns.ts';
 import type { ParsedName } from './names.ts';
-import { scoreAnswer, type MxStatus } from './score.ts';
+import { scoreAnswer, sharpenPrior } from './score.ts';
 
-/** Candidates put to the server at most, per person: enough to cover the patterns real companies use. */
-export const MAX_CANDIDATES = 10;
+/**
+ * Candidates put to the server at most, per person. It used to be 10, a plain cut of the ranked
+ * list: that never reached `{first}-{last}` or `{last}{f}` (ranks 11–12 for a one-spelling name,
+ * and design.md §2.2 lists both), and a name with several spellings (Müller/Mueller,
+ * Jean-Luc/Jean) filled the ten with spellings of three or four patterns. A domain that uses one
+ * of the cut patterns could then never be found, so never learned either. See `selectCandidates`.
+ */
+export const MAX_CANDIDATES = 16;
+
+/**
+ * Every pattern at least this likely at the domain (posterior, patterns.ts) gets its best
+ * spelling asked, whatever the cap does to the rest. With nothing learned that is the twelve
+ * patterns with a prior share ≥ 1.5 % (design.md §2.2's list plus `{first}.{l}`); once a domain's
+ * pattern is learned, the unlikely ones drop out and fewer addresses are asked.
+ */
+export const MIN_PATTERN_SHARE = 0.0125;
 
 export interface EngineDeps {
   pool: Pool;
@@ -75,59 +89,106 @@ export function createEngine(deps: EngineDeps): Engine {
     if (read.kind === 'verify') return fromVerify(await verify(read.email, _ctx));
 
     const { name, domain } = read;
+    // An address already in the user's file is checked first: if the server does not reject it,
+    // it is the answer (and, proven, teaches the domain its pattern); if it does, we guess.
+    const given = input.email?.trim() ? parseEmail(input.email) : undefined;
+    if (!given) return guess(name, domain);
+    const v = await verify(given.email, _ctx);
+    if (v.verification !== 'invalid') {
+      const a = fromVerify(v);
+      a.pattern = inferPatternMatches(name, given.email)[0]?.pattern ?? null;
+      if (v.verification === 'valid' && v.accept_all === false) await learnAddress(name, given.email);
+      return a;
+    }
+    const a = await guess(name, domain);
+    const rejected = `the address given, ${given.email}, was rejected (${v.reason})`;
+    a.reason = a.reason ? `${rejected}; ${a.reason}` : rejected;
+    return a;
+  }
+
+  /** The guess: candidates in rank order, put to the mail server, scored. */
+  async function guess(name: ParsedName, domain: string): Promise<FindAnswer> {
     if (isWebmail(domain) || isDisposable(domain)) {
       const what = isWebmail(domain) ? 'a webmail provider' : 'a disposable-address service';
       return empty({ status: 'not_found', domain, reason: `${domain} is ${what}: a person's address there cannot be guessed. Give the company's own domain.` });
     }
 
     const facts = await store.get(domain);
-    const ranked = rankCandidates(name, domain, facts.patternCounts, { limit: MAX_CANDIDATES });
+    const all = rankCandidates(name, domain, facts.patternCounts);
+    const ranked = selectCandidates(all, facts.patternCounts);
     if (!ranked.length) return empty({ status: 'bad_input', domain, reason: 'no address can be built from this name' });
+    // The probability mass of every address this name could have, asked or not: a candidate's
+    // probability after the server rejected some is its share of what is left of *this*, not of
+    // the few we asked (see `answer`).
+    const mass = all.reduce((sum, c) => sum + sharpenPrior(c.prior), 0);
 
     const mail = await dns.resolveMailHosts(domain);
     const mx = mail.hosts.map((h) => h.exchange);
+    if (mail.status === 'no_mail' && mail.refused?.length) {
+      // We refused its hosts (private ranges, design.md §2.5, ALLOW_PRIVATE_MX off): the domain may
+      // well take mail, we just will not connect there. That is "we could not check", not
+      // "the domain takes no mail" (the verifier reads it the same way: unknown, not invalid).
+      return empty({ status: 'unknown', domain, candidates: ranked, reason: mail.reason ?? `${domain}'s mail servers are in private address ranges; refused` });
+    }
     if (mail.status === 'nxdomain' || mail.status === 'null_mx' || mail.status === 'no_mail') {
       return empty({ status: 'no_mail', domain, mx, candidates: ranked, reason: mail.reason ?? `${domain} takes no mail` });
     }
     if (mail.status === 'error') {
-      return answer({ ranked, chosen: ranked[0]!, verification: 'unknown', acceptAll: facts.acceptAll, mail, facts: facts.patternCounts, domain, status: 'rechecking', reason: `DNS lookup failed: ${mail.reason ?? 'no answer'}`, retryAfter: 300 });
+      // dns.ts's reason already says "DNS lookup failed (…); try again later".
+      return answer({ ranked, mass, chosen: ranked[0]!, verification: 'unknown', acceptAll: facts.acceptAll, mail, facts: facts.patternCounts, domain, status: 'rechecking', reason: mail.reason ?? 'DNS lookup failed; try again later', retryAfter: 300 });
     }
 
     // A domain known to accept every address: SMTP cannot tell candidates apart, so we spare the
     // server the probes and answer from the pattern evidence alone.
     if (facts.acceptAll === true) {
-      return answer({ ranked, chosen: ranked[0]!, verification: 'accept_all', acceptAll: true, mail, facts: facts.patternCounts, domain, status: 'found' });
+      return answer({ ranked, mass, chosen: ranked[0]!, verification: 'accept_all', acceptAll: true, mail, facts: facts.patternCounts, domain, status: 'found' });
     }
 
     const check = await verifier.checkDomain(domain, ranked.map((c) => c.email), { stopAtFirstValid: true, knownAcceptAll: facts.acceptAll });
     if (check.acceptAll !== null && check.acceptAll !== facts.acceptAll) await store.saveAcceptAll(domain, check.acceptAll);
     const byEmail = new Map(check.results.map((r) => [r.email, r]));
+    let disabled: Candidate | undefined;
     for (const c of ranked) {
       const r = byEmail.get(c.email);
       if (r && r.kind !== 'not_checked') {
         c.verification = r.verification;
         c.reply = r.reply;
+        if (r.kind === 'disabled') disabled ??= c;
       }
     }
 
     const valid = ranked.find((c) => c.verification === 'valid');
+    // A greylisting server may already know a lower-ranked address (someone else's, asked for
+    // another person) while it defers the ones above it: that 250 is not this person's answer
+    // until the deferred candidates have been asked again.
+    const deferredAbove = valid && check.temporary
+      ? ranked.slice(0, ranked.indexOf(valid)).find((c) => ['greylisted', 'temporary', 'rate_limited'].includes(byEmail.get(c.email)?.kind ?? ''))
+      : undefined;
+    if (deferredAbove) {
+      return answer({ ranked, mass, chosen: deferredAbove, verification: 'unknown', acceptAll: check.acceptAll, mail, facts: facts.patternCounts, domain, status: 'rechecking', reason: check.temporary!.reason, retryAfter: check.temporary!.retryAfterSeconds, check });
+    }
     if (valid) {
       // Only a domain that rejects unknown users proves an address, so only then do we learn from it.
       if (check.acceptAll === false) await learnAddress(name, valid.email);
-      return answer({ ranked, chosen: valid, verification: 'valid', acceptAll: false, mail, facts: facts.patternCounts, domain, status: 'found', check });
+      return answer({ ranked, mass, chosen: valid, verification: 'valid', acceptAll: false, mail, facts: facts.patternCounts, domain, status: 'found', check });
     }
     const alive = ranked.filter((c) => c.verification !== 'invalid');
     if (check.acceptAll === true) {
-      return answer({ ranked, chosen: alive[0] ?? ranked[0]!, verification: 'accept_all', acceptAll: true, mail, facts: facts.patternCounts, domain, status: 'found', check });
+      return answer({ ranked, mass, chosen: alive[0] ?? ranked[0]!, verification: 'accept_all', acceptAll: true, mail, facts: facts.patternCounts, domain, status: 'found', check });
     }
     if (!alive.length) {
-      return empty({ status: 'not_found', domain, mx, candidates: ranked, accept_all: check.acceptAll, reason: `the mail server rejected all ${ranked.length} likely addresses` });
+      // A disabled mailbox (5.2.1) is undeliverable like the rest, but the user should hear that
+      // the person's address exists and is switched off, not just "rejected".
+      const reason = disabled
+        ? `${disabled.email} exists but is disabled (${disabled.reply ?? '5.2.1'}); the other ${ranked.length - 1} likely addresses were rejected`
+        : `the mail server rejected all ${ranked.length} likely addresses`;
+      return empty({ status: 'not_found', domain, mx, candidates: ranked, accept_all: check.acceptAll, reason });
     }
     // Nothing conclusive (greylisted, blocked, timed out): the best guess among the addresses not
     // ruled out, scored as a guess.
     const status = check.temporary ? 'rechecking' : 'unknown';
     const why = check.temporary?.reason ?? check.reason ?? alive[0]!.reply ?? 'the mail server gave no clear answer';
-    return answer({ ranked, chosen: alive[0]!, verification: 'unknown', acceptAll: check.acceptAll, mail, facts: facts.patternCounts, domain, status, reason: why, retryAfter: check.temporary?.retryAfterSeconds, check });
+    return answer({ ranked, mass, chosen: alive[0]!, verification: 'unknown', acceptAll: check.acceptAll, mail, facts: facts.patternCounts, domain, status, reason: why, retryAfter: check.temporary?.retryAfterSeconds, check });
   }
 
   async function verify(emailInput: string, _ctx: EnrichContext): Promise<VerifyAnswer> {
@@ -147,7 +208,7 @@ export function createEngine(deps: EngineDeps): Engine {
       verification,
       acceptAll: check.acceptAll,
       domain,
-      mx: mxStatus(check.mailStatus),
+      mx: check.mailStatus,
       provider: mailProviderOf(check.mx),
       flags,
       purpose: 'verify',
@@ -156,7 +217,7 @@ export function createEngine(deps: EngineDeps): Engine {
       email, verification, flags, reason: r.reply || check.reason || r.kind, mx: check.mx, accept_all: check.acceptAll,
       confidence: score.confidence, score_parts: score.parts,
     };
-    if (check.temporary) out.retry_after_seconds = check.temporary.retryAfterSeconds;
+    if (check.temporary && verification === 'unknown') out.retry_after_seconds = check.temporary.retryAfterSeconds;
     return out;
   }
 
@@ -186,12 +247,31 @@ export function createEngine(deps: EngineDeps): Engine {
   };
 }
 
-function mxStatus(status: MailHosts['status']): MxStatus {
-  return status === 'ok' ? 'ok' : status === 'a_fallback' ? 'a_fallback' : 'none';
+/**
+ * The candidates to put to the server, in rank order: the best spelling of every pattern that is
+ * reasonably likely at this domain (MIN_PATTERN_SHARE), then the most probable of the rest, up to
+ * MAX_CANDIDATES. `all` is rankCandidates' full list, most probable first.
+ */
+export function selectCandidates(all: Candidate[], learned: LearnedCounts): Candidate[] {
+  const posterior = patternPosterior(learned);
+  const take = new Set<Candidate>();
+  const covered = new Set<string>();
+  for (const c of all) {
+    if (covered.has(c.pattern) || (posterior.get(c.pattern) ?? 0) < MIN_PATTERN_SHARE) continue;
+    covered.add(c.pattern);
+    take.add(c);
+  }
+  for (const c of all) {
+    if (take.size >= MAX_CANDIDATES) break;
+    take.add(c);
+  }
+  return all.filter((c) => take.has(c));
 }
 
 interface AnswerArgs {
   ranked: Candidate[];
+  /** Sum of the sharpened priors (score.ts sharpenPrior) of every candidate the name allows, asked or not. */
+  mass: number;
   chosen: Candidate;
   verification: Verification;
   acceptAll: boolean | null;
@@ -205,9 +285,14 @@ interface AnswerArgs {
 }
 
 function answer(a: AnswerArgs): FindAnswer {
-  // Candidates the server rejected are out; the chosen one's probability is its share of what is left.
-  const remaining = a.ranked.filter((c) => c.verification !== 'invalid').reduce((s, c) => s + c.prior, 0);
-  const probability = remaining > 0 ? a.chosen.prior / remaining : a.chosen.prior;
+  // Candidates the server rejected are out; the chosen one's probability is its share of what is
+  // left. What is left includes the addresses we never asked (past the cap): normalising over the
+  // asked list alone inflated every guess — 2× for a name with many spellings on a catch-all
+  // domain, where nothing is rejected and the asked list holds half the mass.
+  // Priors are sharpened first (score.ts, SCORE_WEIGHTS.priorSharpness: calibrated on the benchmark).
+  const rejected = a.ranked.filter((c) => c.verification === 'invalid').reduce((s, c) => s + sharpenPrior(c.prior), 0);
+  const remaining = a.mass - rejected;
+  const probability = remaining > 0 ? Math.min(1, sharpenPrior(a.chosen.prior) / remaining) : a.chosen.prior;
   const mx = a.mail.hosts.map((h) => h.exchange);
   const flags = flagsFor(a.chosen.email);
   const score = scoreAnswer({
@@ -217,10 +302,14 @@ function answer(a: AnswerArgs): FindAnswer {
     observations: a.facts[a.chosen.pattern] ?? 0,
     pattern: a.chosen.pattern,
     domain: a.domain,
-    mx: mxStatus(a.mail.status),
+    // The finer status as it is: score.ts reads `error` (SERVFAIL, timeout) as "nothing known".
+    // Folding it into `none` ("takes no mail") scored every DNS failure 0.
+    mx: a.mail.status,
     provider: mailProviderOf(mx),
     flags,
     purpose: 'find',
+    // "Mailbox full" (4.2.2 / 5.2.2) is about one existing mailbox: evidence the address is real.
+    mailboxExists: a.check?.results.some((r) => r.email === a.chosen.email && r.kind === 'full_inbox') ?? false,
   });
   const out: FindAnswer = {
     email: a.chosen.email,

@@ -102,10 +102,15 @@ export const PATTERN_PRIOR_SHARES: Readonly<Record<Pattern, number>> = {
 /**
  * How many observed addresses the global prior is worth. Small on purpose: a company almost
  * always has one pattern, so the first verified address there should outweigh the worldwide
- * statistics. With 4, one observation of `{f}{last}` lifts it from 20 % to 36 % (first.last falls
- * to 26 %); three observations lift it to 54 %; twenty to 87 %.
+ * statistics. With 1, one observation of `{f}{last}` lifts it from 20 % to 60 % (first.last falls
+ * to 16 %); three observations lift it to 80 %; twenty to 96 %.
+ *
+ * Fitted on the engine benchmark (docs/benchmarks.md, "Engine"): with 4, three known addresses at
+ * a catch-all domain made their pattern only ~45–65 % likely, while it was the right pattern for
+ * 98 % of the people there, and learned guesses scored ~40 where 85 % of them were right. 1 takes
+ * about half of that gap; score.ts's `priorSharpness` the rest.
  */
-export const PRIOR_STRENGTH = 4;
+export const PRIOR_STRENGTH = 1;
 
 /**
  * A `{m}` pattern for a person whose middle initial we don't know: if they have none, companies

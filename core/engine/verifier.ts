@@ -122,7 +122,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const sessionTimeoutMs = options.sessionTimeoutMs ?? Math.max(4 * s.timeoutMs, 30_000);
   const log = options.log;
   const pools = new Map<string, HostPool>();
-  const cooldowns = new Map<string, { until: number; strikes: number; reason: string }>();
+  const cooldowns = new Map<string, { until: number; strikes: number; reason: string; kind: 'rate' | 'blocked' }>();
   const probes = new Map<string, { local: string; expires: number }>();
   const closing = new Set<Promise<void>>();
 
@@ -193,10 +193,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
   // ------------------------------------------------------------------------------------------
   // Cool-downs
 
-  function coolingDown(exchange: string): { seconds: number; reason: string } | null {
+  function coolingDown(exchange: string): { seconds: number; reason: string; kind: 'rate' | 'blocked' } | null {
     const c = cooldowns.get(exchange);
     if (!c || c.until <= now()) return null;
-    return { seconds: Math.ceil((c.until - now()) / 1000), reason: c.reason };
+    return { seconds: Math.ceil((c.until - now()) / 1000), reason: c.reason, kind: c.kind };
   }
 
   function coolDown(exchange: string, kind: 'rate' | 'blocked', reason: string): number {
@@ -205,7 +205,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (prev && prev.until > now() && kind === 'rate') return Math.ceil((prev.until - now()) / 1000);
     const strikes = (prev?.strikes ?? 0) + 1;
     const seconds = kind === 'blocked' ? BLOCKED_COOLDOWN_SECONDS : Math.min(MAX_COOLDOWN_SECONDS, RATE_COOLDOWN_SECONDS * 2 ** (strikes - 1));
-    cooldowns.set(exchange, { until: now() + seconds * 1000, strikes, reason });
+    cooldowns.set(exchange, { until: now() + seconds * 1000, strikes, reason, kind });
     log?.info({ exchange, seconds, reason }, 'MX host cooling down');
     return seconds;
   }
@@ -352,12 +352,26 @@ export function createVerifier(options: VerifierOptions): Verifier {
       stopped = true;
     };
 
+    /**
+     * A host we are leaving alone. After a rate limit that is temporary (ask again once the pause
+     * is over); after a block it is what the block itself was — `blocked_us`, not temporary. Reading
+     * a block's hour-long pause as "retry later" made every later record at a blocking domain
+     * re-queue for an hour, up to MAX_RECHECKS times, while the first one was settled unknown.
+     */
+    const noteCooling = (exchange: string, cool: { seconds: number; reason: string; kind: 'rate' | 'blocked' }) => {
+      if (cool.kind === 'blocked') {
+        lastFailure = { kind: 'blocked_us', text: `${exchange} refused our checker: ${cool.reason}`, temporary: false };
+        return;
+      }
+      lastFailure = { kind: 'rate_limited', text: `${exchange} is cooling down: ${cool.reason}`, temporary: true };
+      markTemporary(cool.seconds, `${exchange} asked us to slow down`);
+    };
+
     for (const host of mail.hosts) {
       if (stopped || pending.length === 0) break;
       const cool = coolingDown(host.exchange);
       if (cool) {
-        lastFailure = { kind: 'rate_limited', text: `${host.exchange} is cooling down: ${cool.reason}`, temporary: true };
-        markTemporary(cool.seconds, `${host.exchange} asked us to slow down`);
+        noteCooling(host.exchange, cool);
         continue;
       }
 
@@ -367,8 +381,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
         const cooled = coolingDown(host.exchange); // set by another check while we waited
         if (cooled) {
           if (lease.reused) session = lease.reused; // released below: retired, as the host is cooling down
-          lastFailure = { kind: 'rate_limited', text: `${host.exchange} is cooling down: ${cooled.reason}`, temporary: true };
-          markTemporary(cooled.seconds, `${host.exchange} asked us to slow down`);
+          noteCooling(host.exchange, cooled);
           continue;
         }
         // A reused idle session starts with RSET, which also proves it is still alive.
@@ -599,7 +612,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
 
     out.acceptAll = acceptAll;
-    if (temporary && !validFound) out.temporary = temporary;
+    // Reported even beside a valid address: a caller that asked several candidates needs to know
+    // that ones ranked above the valid one were only deferred (greylisting), not answered.
+    if (temporary) out.temporary = temporary;
     return finish();
   }
 

@@ -39,7 +39,9 @@ export async function startBoss(opts: BossOptions): Promise<Boss> {
 export async function ensureQueues(boss: Boss): Promise<void> {
   for (const name of Object.values(QUEUES)) {
     const existing = await boss.getQueue(name);
-    if (existing) await boss.updateQueue(name, QUEUE_OPTIONS[name]);
+    // A queue's policy is fixed at creation; pg-boss refuses an update that mentions it.
+    const { policy: _policy, partition: _partition, ...updatable } = QUEUE_OPTIONS[name];
+    if (existing) await boss.updateQueue(name, updatable);
     else {
       try {
         await boss.createQueue(name, QUEUE_OPTIONS[name]);

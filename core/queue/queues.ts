@@ -10,6 +10,8 @@ export const QUEUES = {
   listProgress: 'list.progress',
   listDeliver: 'list.deliver',
   lookup: 'lookup',
+  sheetsWrite: 'sheets.write',
+  slackFile: 'slack.file',
 } as const;
 
 export interface Payloads {
@@ -18,10 +20,17 @@ export interface Payloads {
   'list.progress': { listId: string };
   'list.deliver': { listId: string };
   lookup: { lookupId: string };
+  /** Write a Sheets list's finished results back into its sheet (worker/jobs/sheets.write.ts). */
+  'sheets.write': { listId: string };
+  /** A file shared in Slack: fetched, checked and turned into a list by the web process (bot/slack/intake.ts). */
+  'slack.file': { teamId: string; enterpriseId?: string; fileId: string; channelId: string; userId?: string };
 }
 
-/** Single lookups outrank everything; bulk records come last. */
-export const PRIORITY = { lookup: 100, list: 10, record: 0 } as const;
+/**
+ * Single lookups outrank everything; bulk records come last. A re-check of a deferred record
+ * (greylisting) goes before fresh records, so a list does not end with a tail of re-checks.
+ */
+export const PRIORITY = { lookup: 100, list: 10, recheck: 1, record: 0 } as const;
 
 /** Re-checks of temporary SMTP answers (greylisting) before a record is settled as unknown. */
 export const MAX_RECHECKS = 3;
@@ -38,4 +47,8 @@ export const QUEUE_OPTIONS: Record<(typeof QUEUES)[keyof typeof QUEUES], Omit<Qu
   'list.progress': { retryLimit: 1, retryDelay: 1, expireInSeconds: 60 },
   'list.deliver': { retryLimit: 10, retryDelay: 10, retryBackoff: true, retryDelayMax: 900, heartbeatSeconds: HEARTBEAT, expireInSeconds: 900 },
   lookup: { retryLimit: 2, retryDelay: 1, heartbeatSeconds: HEARTBEAT, expireInSeconds: 300 },
+  // One job per list at a time (stately + singletonKey = list id); it re-queues itself while
+  // results keep coming, paced across workers by worker/jobs/sheets.pacer.ts.
+  'sheets.write': { policy: 'stately', retryLimit: 5, retryDelay: 5, retryBackoff: true, retryDelayMax: 300, heartbeatSeconds: HEARTBEAT, expireInSeconds: 300 },
+  'slack.file': { retryLimit: 5, retryDelay: 5, retryBackoff: true, retryDelayMax: 120, heartbeatSeconds: HEARTBEAT, expireInSeconds: 600 },
 };

@@ -15,7 +15,7 @@ import { MAX_CANDIDATES } from '../../core/engine/engine.ts';
 import type { Candidate, ScorePart } from '../../core/engine/types.ts';
 import { parseName } from '../../core/engine/names.ts';
 import { rankCandidates } from '../../core/engine/patterns.ts';
-import type { Person, WorldDomain } from '../mailworld/index.ts';
+import { seededRandom, type Person, type WorldDomain } from '../mailworld/index.ts';
 import { CATCH_ALL, REACHABLE, REJECTING } from './engine-world.ts';
 
 export interface Answer {
@@ -158,4 +158,25 @@ export function naiveCost(all: readonly Scored[]): { records: number; connection
     connections += asked;
   }
   return { records, connections, rcpts };
+}
+
+/**
+ * What chance alone does to the mean band gap: each answer is drawn right with probability
+ * confidence/100 (a perfectly calibrated score), 500 times; median and 90th percentile.
+ */
+export function calibrationNoiseFloor(all: readonly Scored[], seed: number): { median: number; p90: number } {
+  const rng = seededRandom(seed * 7919 + 1);
+  const bands = calibration(all).bands.filter((b) => b.n >= MIN_BAND);
+  const members = bands.map((b) => all.filter((s) => s.answer.email !== null && Math.min(9, Math.floor(s.answer.confidence / 10)) === b.lo / 10));
+  const gaps: number[] = [];
+  for (let draw = 0; draw < 500; draw++) {
+    let sum = 0;
+    members.forEach((xs, i) => {
+      const right = xs.filter((s) => rng() < s.answer.confidence / 100).length;
+      sum += Math.abs(bands[i]!.meanConfidence - (100 * right) / xs.length);
+    });
+    gaps.push(sum / Math.max(1, members.length));
+  }
+  gaps.sort((a, b) => a - b);
+  return { median: gaps[250]!, p90: gaps[450]! };
 }

@@ -346,6 +346,8 @@ describe('mailbox states and refusals', () => {
     const connections = world.stats.host('mx1.blocked.test').connections;
     const again = await v.checkDomain('blocked.test', at('blocked.test', 'jane.doe'), { stopAtFirstValid: true });
     assert.equal(again.results[0].verification, 'unknown');
+    assert.equal(again.results[0].kind, 'blocked_us', 'still a block, not a rate limit');
+    assert.equal(again.temporary, undefined, 'the pause after a block is not a reason to re-queue');
     assert.equal(world.stats.host('mx1.blocked.test').connections, connections, 'cooling down: not contacted');
     await v.close();
   });

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { probabilityToPoints, scoreAnswer, SCORE_WEIGHTS } from '../../core/engine/score.ts';
+import { probabilityToPoints, scoreAnswer, sharpenPrior, SCORE_WEIGHTS } from '../../core/engine/score.ts';
 import type { MxStatus, ScoreInput } from '../../core/engine/score.ts';
 import type { MailProvider } from '../../core/engine/domain.ts';
 import type { Flag, Verification } from '../../core/engine/types.ts';
@@ -62,12 +62,28 @@ describe('scoreAnswer: rules that hold for every input', () => {
     }
   });
 
-  it('should never score an unknown answer above 70', () => {
+  it('should never score an unknown answer above 70 (unless the server said the mailbox exists)', () => {
     for (const input of grid()) {
       if (input.verification !== 'unknown') continue;
       const c = scoreAnswer(input).confidence;
       assert.ok(c <= 70, `${JSON.stringify(input)} → ${c}`);
     }
+  });
+
+  it('should score a full mailbox (it exists, takes no mail now) high, but below a valid address', () => {
+    for (const probability of PROBABILITIES) {
+      for (const acceptAll of [false, null]) {
+        const full = score({ verification: 'unknown', acceptAll, probability, observations: 0, mailboxExists: true });
+        const valid = score({ verification: 'valid', acceptAll: false, probability, observations: 0 });
+        if (!Number.isFinite(probability ?? 0.5) || (probability ?? 0.5) <= 0) continue; // nothing to lift
+        assert.ok(full >= 80 && full < valid, `p=${probability} acceptAll=${acceptAll}: full ${full}, valid ${valid}`);
+      }
+    }
+    // …and the flag means nothing for other verdicts.
+    assert.equal(
+      score({ verification: 'invalid', acceptAll: false, probability: 0.32, mailboxExists: true }),
+      score({ verification: 'invalid', acceptAll: false, probability: 0.32 }),
+    );
   });
 
   it('should score a prior-only guess on an accept-all domain below 60, whatever probability is claimed', () => {
@@ -213,6 +229,22 @@ describe('scoreAnswer: explanations', () => {
     const { parts } = scoreAnswer({ ...base, verification: 'accept_all', acceptAll: true });
     assert.equal(parts[0].points, probabilityToPoints(SCORE_WEIGHTS.givenAddressPrior));
     assert.match(parts[0].why, /given/);
+  });
+});
+
+describe('sharpenPrior', () => {
+  it('should keep the order of candidates and give nothing to impossible ones', () => {
+    const priors = [0.5, 0.2, 0.2, 0.05, 0.001];
+    const sharp = priors.map(sharpenPrior);
+    for (let i = 1; i < sharp.length; i++) assert.ok(sharp[i]! <= sharp[i - 1]!);
+    for (const p of [0, -1, Number.NaN]) assert.equal(sharpenPrior(p), 0);
+  });
+
+  it('should move probability towards the top candidate once renormalised (never away from it)', () => {
+    const priors = [0.4, 0.3, 0.2, 0.1];
+    const total = priors.map(sharpenPrior).reduce((a, b) => a + b, 0);
+    assert.ok(sharpenPrior(0.4) / total >= 0.4);
+    assert.ok(sharpenPrior(0.1) / total <= 0.1);
   });
 });
 

@@ -55,7 +55,13 @@ export async function importList(ctx: WorkerContext, listId: string): Promise<vo
   await queued;
   await queueRecordJobs(ctx, listId, Number.MAX_SAFE_INTEGER);
   await withTransaction(pool, async (client) => {
-    await client.query(`UPDATE lists SET imported_at = now(), status = 'running', updated_at = now() WHERE id = $1`, [listId]);
+    // A list cancelled while its file was being read stays cancelled.
+    await client.query(
+      `UPDATE lists SET imported_at = now(), updated_at = now(),
+              status = CASE WHEN status IN ('cancelled', 'failed') THEN status ELSE 'running' END
+        WHERE id = $1`,
+      [listId],
+    );
     // Every record may already be done (or every row was bad): then nobody else will finish the list.
     await queueDeliveryIfComplete(client, ctx.boss, listId);
   });

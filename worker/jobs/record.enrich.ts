@@ -134,7 +134,7 @@ export async function settle(ctx: WorkerContext, client: PoolClient, outcomes: O
       QUEUES.recordEnrich,
       rechecks.map((o) => ({
         data: { recordId: o.rec.id, listId: o.rec.list_id },
-        priority: PRIORITY.record,
+        priority: PRIORITY.recheck,
         startAfter: Math.max(1, Math.round(o.answer.retry_after_seconds ?? 300)),
         group: { id: o.rec.input.domain ?? 'none' },
       })),
