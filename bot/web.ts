@@ -8,6 +8,10 @@ import type { Pool } from '../core/db/pool.ts';
 import type { Boss } from '../core/queue/boss.ts';
 import type { Logger } from '../core/logger.ts';
 import type { LookupWaiter } from '../core/lookups.ts';
+import { mountSlack } from './slack/index.ts';
+import { createAddonRouter } from './addon/index.ts';
+import { mountApi } from './api/index.ts';
+import { mountPages } from './pages/index.ts';
 
 export interface WebDeps {
   settings: Settings;
@@ -50,6 +54,10 @@ export function createWebApp(deps: WebDeps): Express {
 
   // Integrations (each switches itself on only when its settings are present):
   // (mount lines go here, in this order: Slack, Sheets add-on, API, pages)
+  mountSlack(app, deps);
+  if (deps.settings.google.enabled) app.use('/addon', createAddonRouter(deps));
+  mountApi(app, deps);
+  mountPages(app, deps);
 
   return app;
 }

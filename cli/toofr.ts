@@ -14,6 +14,7 @@ import { CliError, enrichFile } from './enrich.ts';
 import { learnFile } from './learn.ts';
 import { createProgress } from './progress.ts';
 import { formatFind, formatPattern, formatVerify } from './format.ts';
+import { registerKeys } from './keys.ts';
 
 const ctx = { signal: new AbortController().signal, attempt: 0 };
 
@@ -120,6 +121,8 @@ program
     const human = `${s.output}: ${s.rows} rows, ${s.found} emails found, ${s.processed - s.found} not found, ${s.bad} rows skipped (reasons in the status column) — ${s.seconds.toFixed(1)} s`;
     print(Boolean(o.json), s, human);
   });
+
+registerKeys(program);
 
 try {
   await program.parseAsync(process.argv);

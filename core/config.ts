@@ -95,9 +95,28 @@ const schema = z.object({
   SLACK_CLIENT_SECRET: z.string().trim().optional(),
   SLACK_STATE_SECRET: z.string().trim().optional(),
   SLACK_API_URL: url('SLACK_API_URL', ['http:', 'https:'], 'https://slack.com/api/').optional(),
+  /** Largest CSV accepted from Slack; bigger files get a reply asking to split them. */
+  SLACK_MAX_FILE_MB: int('SLACK_MAX_FILE_MB', 1, 1000).default(20),
   GOOGLE_CLIENT_IDS: z.string().trim().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)).optional(),
   GOOGLE_API_URL: url('GOOGLE_API_URL', ['http:', 'https:'], 'https://www.googleapis.com/').optional(),
   GOOGLE_CERTS_URL: url('GOOGLE_CERTS_URL', ['http:', 'https:'], 'https://www.googleapis.com/oauth2/v1/certs').optional(),
+  /** Sheets add-on write-back: at most one write request per spreadsheet this often. */
+  SHEETS_WRITE_INTERVAL_MS: int('SHEETS_WRITE_INTERVAL_MS', 100, 600000).default(3000),
+  /** Sheets API requests per minute per Google user, of each kind (read, write), across all workers. Google's quota: 60. */
+  SHEETS_USER_REQUESTS_PER_MINUTE: int('SHEETS_USER_REQUESTS_PER_MINUTE', 1, 100000).default(60),
+  /** Sheets API requests per minute for the whole project, of each kind. Google's default quota: 300. */
+  SHEETS_PROJECT_REQUESTS_PER_MINUTE: int('SHEETS_PROJECT_REQUESTS_PER_MINUTE', 1, 1000000).default(300),
+  // HTTP API and web pages
+  /** Requests per minute per API key, across all web processes. */
+  API_RATE_LIMIT_PER_MINUTE: int('API_RATE_LIMIT_PER_MINUTE', 1, 1000000).default(600),
+  /** Lookups that found an address, per account and calendar month; 0 = no quota. */
+  MONTHLY_LOOKUP_QUOTA: int('MONTHLY_LOOKUP_QUOTA', 0, 1000000000).default(0),
+  /** Largest CSV accepted by POST /api/v1/lists and the upload page, in MB. */
+  API_MAX_UPLOAD_MB: int('API_MAX_UPLOAD_MB', 1, 1024).default(50),
+  /** Single-user mode without keys, for requests from this machine only. Default: on with the embedded database. */
+  LOCAL_MODE: bool('LOCAL_MODE').optional(),
+  /** Permit callback_url targets in private ranges (tests, labs). */
+  ALLOW_PRIVATE_CALLBACKS: bool('ALLOW_PRIVATE_CALLBACKS').default(false),
 });
 
 export interface Settings {
@@ -131,6 +150,8 @@ export interface Settings {
     clientSecret: string | undefined;
     stateSecret: string | undefined;
     apiUrl: string | undefined;
+    /** SLACK_MAX_FILE_MB in bytes. */
+    maxFileBytes: number;
     /** Single-workspace mode: signing secret + bot token. */
     singleWorkspace: boolean;
     /** Multi-workspace OAuth install: signing secret + client id/secret + state secret. */
@@ -141,6 +162,17 @@ export interface Settings {
     apiUrl: string | undefined;
     certsUrl: string | undefined;
     enabled: boolean;
+    /** Sheets add-on write-back pacing (Sheets API quotas are per minute, per user and per project). */
+    sheets: { writeIntervalMs: number; userRequestsPerMinute: number; projectRequestsPerMinute: number };
+  };
+  api: {
+    rateLimitPerMinute: number;
+    /** 0 = no quota. */
+    monthlyLookupQuota: number;
+    maxUploadBytes: number;
+    /** No keys needed for requests from loopback (the CLI's `local` account). */
+    localMode: boolean;
+    allowPrivateCallbacks: boolean;
   };
 }
 
@@ -208,6 +240,7 @@ export function loadSettings(env: Record<string, string | undefined>): Settings 
       clientSecret: e.SLACK_CLIENT_SECRET,
       stateSecret: e.SLACK_STATE_SECRET,
       apiUrl: e.SLACK_API_URL,
+      maxFileBytes: e.SLACK_MAX_FILE_MB * 1024 * 1024,
       singleWorkspace: Boolean(e.SLACK_SIGNING_SECRET && e.SLACK_BOT_TOKEN),
       oauth: Boolean(e.SLACK_SIGNING_SECRET && slackOauthParts.every(Boolean)),
     },
@@ -216,6 +249,19 @@ export function loadSettings(env: Record<string, string | undefined>): Settings 
       apiUrl: e.GOOGLE_API_URL,
       certsUrl: e.GOOGLE_CERTS_URL,
       enabled: (e.GOOGLE_CLIENT_IDS ?? []).length > 0,
+      sheets: {
+        writeIntervalMs: e.SHEETS_WRITE_INTERVAL_MS,
+        userRequestsPerMinute: e.SHEETS_USER_REQUESTS_PER_MINUTE,
+        projectRequestsPerMinute: e.SHEETS_PROJECT_REQUESTS_PER_MINUTE,
+      },
+    },
+    api: {
+      rateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
+      monthlyLookupQuota: e.MONTHLY_LOOKUP_QUOTA,
+      maxUploadBytes: e.API_MAX_UPLOAD_MB * 1024 * 1024,
+      // The embedded default is someone trying Toofr on their own machine: no keys to make first.
+      localMode: e.LOCAL_MODE ?? (!e.DATABASE_URL && e.NODE_ENV !== 'production'),
+      allowPrivateCallbacks: e.ALLOW_PRIVATE_CALLBACKS,
     },
   };
 }

@@ -9,6 +9,7 @@ import { startRecordPump } from './record-pump.ts';
 import * as listProgress from './jobs/list.progress.ts';
 import * as listDeliver from './jobs/list.deliver.ts';
 import * as lookup from './jobs/lookup.ts';
+import * as sheetsWrite from './jobs/sheets.write.ts';
 
 export interface RunningWorker {
   /** Stops taking record jobs, lets running ones finish within `graceMs`, hands back the rest. */
@@ -26,6 +27,7 @@ export async function startWorker(ctx: WorkerContext): Promise<RunningWorker> {
   await boss.work(listImport.QUEUE, { localConcurrency: 2, pollingIntervalSeconds: 0.5 }, listImport.handler(ctx));
   await boss.work(listProgress.QUEUE, { localConcurrency: 2, pollingIntervalSeconds: 0.5 }, listProgress.handler(ctx));
   await boss.work(listDeliver.QUEUE, { localConcurrency: 2, pollingIntervalSeconds: 0.5 }, listDeliver.handler(ctx));
+  await sheetsWrite.start(ctx); // only when the Sheets notifier is configured
   ctx.log.info({ concurrency: ctx.concurrency }, 'worker started');
   return { stop: (graceMs) => pump.stop(graceMs) };
 }

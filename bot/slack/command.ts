@@ -1,0 +1,68 @@
+/**
+ * `/toofr`: acked at once (Slack allows 3 s; the ack carries help, or a "Looking up…" note),
+ * then answered through response_url. Lookups go through the high-priority `lookup` queue, so
+ * an answer never waits behind a running list; see answers.ts for who posts it and how it
+ * survives a restart.
+ */
+import type { App } from '@slack/bolt';
+import type { Settings } from '../../core/config.ts';
+import type { Pool } from '../../core/db/pool.ts';
+import type { Boss } from '../../core/queue/boss.ts';
+import type { Logger } from '../../core/logger.ts';
+import { ensureAccount, type ListRow } from '../../core/lists/store.ts';
+import { requestLookup, type LookupWaiter } from '../../core/lookups.ts';
+import { answerWhenDone, owe, postResponse } from './answers.ts';
+import { helpMessage, listsMessage, lookupFailedMessage, workingMessage } from './blocks.ts';
+import { parseCommand } from './parse-command.ts';
+
+export interface CommandDeps {
+  settings: Settings;
+  pool: Pool;
+  boss: Boss;
+  log: Logger;
+  lookups: LookupWaiter;
+  closed?: () => boolean;
+  /** Answers being waited for, so a closing process can let them hand over cleanly. */
+  inFlight?: Set<Promise<unknown>>;
+}
+
+export function registerCommand(app: App, deps: CommandDeps): void {
+  const { pool, boss, log } = deps;
+  app.command('/toofr', async ({ command, ack }) => {
+    const cmd = parseCommand(command.text);
+    if (cmd.kind === 'help' || cmd.kind === 'usage') {
+      await ack({ response_type: 'ephemeral', ...helpMessage(cmd.kind === 'usage' ? cmd.problem : undefined) } as never);
+      return;
+    }
+    const teamId = command.team_id;
+    if (cmd.kind === 'lists') {
+      await ack();
+      try {
+        const accountId = await ensureAccount(pool, 'slack', teamId, command.team_domain);
+        const { rows } = await pool.query<ListRow>('SELECT * FROM lists WHERE account_id = $1 ORDER BY created_at DESC LIMIT 10', [accountId]);
+        await postResponse(command.response_url, listsMessage(rows, deps.settings.publicUrl));
+      } catch (err) {
+        log.warn({ err }, '/toofr lists failed');
+        await postResponse(command.response_url, lookupFailedMessage('your lists', 'the database did not answer')).catch(() => undefined);
+      }
+      return;
+    }
+    const label = cmd.kind === 'find' ? cmd.label : cmd.kind === 'verify' ? cmd.email : `the pattern at ${cmd.domain}`;
+    await ack({ response_type: 'ephemeral', ...workingMessage(cmd.kind === 'verify' ? `Verifying ${label}` : `Looking up ${label}`) } as never);
+    const work = (async () => {
+      try {
+        const accountId = await ensureAccount(pool, 'slack', teamId, command.team_domain);
+        const input = cmd.kind === 'find' ? cmd.input : cmd.kind === 'verify' ? { email: cmd.email } : { domain: cmd.domain };
+        const id = await requestLookup(pool, boss, accountId, cmd.kind, input);
+        await owe(pool, id, teamId, command.response_url, label);
+        await answerWhenDone(deps, id, command.response_url, label);
+      } catch (err) {
+        log.warn({ err }, `/toofr ${cmd.kind} failed`);
+        await postResponse(command.response_url, lookupFailedMessage(label, 'something went wrong on our side')).catch(() => undefined);
+      }
+    })();
+    deps.inFlight?.add(work);
+    await work;
+    deps.inFlight?.delete(work);
+  });
+}
