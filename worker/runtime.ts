@@ -11,6 +11,9 @@ import * as listDeliver from './jobs/list.deliver.ts';
 import * as lookup from './jobs/lookup.ts';
 import * as sheetsWrite from './jobs/sheets.write.ts';
 
+/** Single lookups at once per worker process: they mostly wait on mail servers. */
+export const LOOKUP_CONCURRENCY = 50;
+
 export interface RunningWorker {
   /** Stops taking record jobs, lets running ones finish within `graceMs`, hands back the rest. */
   stop(graceMs: number): Promise<void>;
@@ -22,12 +25,16 @@ export interface RunningWorker {
  */
 export async function startWorker(ctx: WorkerContext): Promise<RunningWorker> {
   const { boss } = ctx;
-  const pump = startRecordPump(ctx);
-  await boss.work(lookup.QUEUE, { localConcurrency: 10, pollingIntervalSeconds: 0.5 }, lookup.handler(ctx));
+  // Lookups: woken by NOTIFY when one is sent; while a backlog remains (more lookups than
+  // workers) each worker fetches again at once instead of waiting for the next notification
+  // (pg-boss's cached ready count, refreshed every few seconds, must exceed 1).
+  await boss.work(lookup.QUEUE, { localConcurrency: LOOKUP_CONCURRENCY, pollingIntervalSeconds: 0.5, burstWhenReadyExceeds: 1 }, lookup.handler(ctx));
   await boss.work(listImport.QUEUE, { localConcurrency: 2, pollingIntervalSeconds: 0.5 }, listImport.handler(ctx));
   await boss.work(listProgress.QUEUE, { localConcurrency: 2, pollingIntervalSeconds: 0.5 }, listProgress.handler(ctx));
   await boss.work(listDeliver.QUEUE, { localConcurrency: 2, pollingIntervalSeconds: 0.5 }, listDeliver.handler(ctx));
   await sheetsWrite.start(ctx); // only when the Sheets notifier is configured
+  // Started last: if registering a queue above fails, no pump is left running.
+  const pump = startRecordPump(ctx);
   ctx.log.info({ concurrency: ctx.concurrency }, 'worker started');
   return { stop: (graceMs) => pump.stop(graceMs) };
 }

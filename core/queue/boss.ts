@@ -27,6 +27,9 @@ export async function startBoss(opts: BossOptions): Promise<Boss> {
     superviseIntervalSeconds: 5,
     monitorIntervalSeconds: 5,
     queueCacheIntervalSeconds: 5,
+    // Single lookups wait on a person: their queue NOTIFYs on send, so an idle worker takes the
+    // job at once instead of at its next poll (queues.ts, `notify: true`).
+    useListenNotify: true,
   } as ConstructorParameters<typeof PgBoss>[0]);
   boss.on('error', (err: Error) => opts.log.error({ err }, 'queue error'));
   boss.on('warning', (w: { message?: string }) => opts.log.warn({ warning: w }, 'queue warning'));

@@ -46,7 +46,7 @@ export const QUEUE_OPTIONS: Record<(typeof QUEUES)[keyof typeof QUEUES], Omit<Qu
   'record.enrich': { retryLimit: 4, retryDelay: 2, retryBackoff: true, retryDelayMax: 120, heartbeatSeconds: HEARTBEAT, expireInSeconds: 600 },
   'list.progress': { retryLimit: 1, retryDelay: 1, expireInSeconds: 60 },
   'list.deliver': { retryLimit: 10, retryDelay: 10, retryBackoff: true, retryDelayMax: 900, heartbeatSeconds: HEARTBEAT, expireInSeconds: 900 },
-  lookup: { retryLimit: 2, retryDelay: 1, heartbeatSeconds: HEARTBEAT, expireInSeconds: 300 },
+  lookup: { retryLimit: 2, retryDelay: 1, heartbeatSeconds: HEARTBEAT, expireInSeconds: 300, notify: true },
   // One job per list at a time (stately + singletonKey = list id); it re-queues itself while
   // results keep coming, paced across workers by worker/jobs/sheets.pacer.ts.
   'sheets.write': { policy: 'stately', retryLimit: 5, retryDelay: 5, retryBackoff: true, retryDelayMax: 300, heartbeatSeconds: HEARTBEAT, expireInSeconds: 300 },
