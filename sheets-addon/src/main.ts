@@ -9,6 +9,7 @@
  */
 import { call } from './backend.ts';
 import { detect, planRows, INPUT_ROLES, MAX_ROWS, type Columns } from './rows.ts';
+import type { RunStatus } from '../../bot/addon/status.ts';
 
 const OUTPUT = { email: 'Email', confidence: 'Confidence', status: 'Status' } as const;
 type OutputRole = keyof typeof OUTPUT;
@@ -134,21 +135,9 @@ export function startRun(mapping: Mapping) {
   return { listId: created.listId, total: created.total, skipped: plan.skipped.length };
 }
 
-export interface RunStatus {
-  listId: string;
-  phase: 'finding' | 'writing' | 'done' | 'failed';
-  total: number;
-  processed: number;
-  found: number;
-  written: number;
-  held: number;
-  heldRows: number[];
-  heldReason: string | null;
-  waitingForToken: boolean;
-  rateLimited: boolean;
-  etaSeconds: number | null;
-  error: string | null;
-}
+// The backend's answer to a poll: one definition, shared with the web process (a type only, so
+// nothing of the server is bundled into the add-on).
+export type { RunStatus };
 
 /** The sidebar's poll: progress of this sheet's run, and a fresh access token for the workers. */
 export function pollRun(): RunStatus | null {
