@@ -26,6 +26,8 @@ export interface FrameOptions {
   title: string;
   signedIn: 'key' | 'session' | 'local' | null;
   slackInstallUrl?: string;
+  /** Move on to this same-site path at once (a meta refresh: no script, fine under the CSP). */
+  refreshTo?: string;
 }
 
 export function page(opts: FrameOptions, body: Raw): string {
@@ -37,7 +39,7 @@ export function page(opts: FrameOptions, body: Raw): string {
     ${opts.signedIn === 'local' ? html`<span class="badge" title="No sign-in: this server trusts requests from this computer only (LOCAL_MODE)">local mode</span>` : ''}
   </nav>`;
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(opts.title)} · Toofr</title>
+<html lang="en"><head><meta charset="utf-8">${opts.refreshTo ? `<meta http-equiv="refresh" content="0;url=${escapeHtml(opts.refreshTo)}">` : ''}<title>${escapeHtml(opts.title)} · Toofr</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="stylesheet" href="/static/app.css"><script src="/static/app.js" defer></script></head>
 <body><header><a href="/" class="brand">Toofr</a>${nav.html}</header>

@@ -1,8 +1,9 @@
 /**
  * The web pages: `/` (your lists with live progress, upload, download) and `/lists/:id` (counts
  * by status and the bad rows with their reasons). Server-rendered; /static/app.js uploads
- * through the API and polls it for progress. Signed in by an API-key session, or nobody needs
- * to sign in in local single-user mode (requests from this machine only).
+ * through the API and polls it for progress. Signed in by an API-key session, a Sign in with Slack
+ * session (with Slack OAuth configured; slack-signin.ts), or nobody needs to sign in in local
+ * single-user mode (requests from this machine only).
  */
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,7 @@ import { listJson } from '../api/lists.ts';
 import { monthlyUsage } from '../api/quota.ts';
 import { html, page, type Raw } from './html.ts';
 import { sessionRoutes, signInPage } from './session.ts';
+import { slackSignInRoutes } from './slack-signin.ts';
 
 const STATIC = path.join(path.dirname(fileURLToPath(import.meta.url)), 'static');
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -48,6 +50,7 @@ export function mountPages(app: Express, deps: WebDeps): void {
     next();
   });
   app.use(sessionRoutes(deps));
+  if (deps.settings.slack.oauth) app.use(slackSignInRoutes(deps));
 
   /** Page auth: a session, local mode, or a redirect to sign in. */
   async function signedIn(req: Request, res: Response, next: NextFunction) {
@@ -55,7 +58,7 @@ export function mountPages(app: Express, deps: WebDeps): void {
     try {
       caller = await auth.identify(req);
     } catch (err) {
-      if (err instanceof ApiError) return void res.status(err.status).type('html').send(signInPage(err.message));
+      if (err instanceof ApiError) return void res.status(err.status).type('html').send(signInPage(err.message, { slack: deps.settings.slack.oauth }));
       throw err;
     }
     if (!caller) return void res.redirect(303, '/signin');

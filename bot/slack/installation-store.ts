@@ -64,8 +64,11 @@ export async function forgetBotToken(pool: Pool, key: string, botUserIds: string
   return rowCount ?? 0;
 }
 
-/** app_uninstalled: drop the workspace's installation (and with it the token). */
+/** app_uninstalled: drop the workspace's installation (and with it the token), and end the web sessions it admitted (Sign in with Slack). */
 export async function removeInstallation(pool: Pool, key: string): Promise<number> {
-  const { rowCount } = await pool.query('DELETE FROM slack_installations WHERE install_key = $1', [key]);
+  const { rowCount } = await pool.query(
+    'WITH ended AS (DELETE FROM web_sessions WHERE slack_install_key = $1) DELETE FROM slack_installations WHERE install_key = $1',
+    [key],
+  );
   return rowCount ?? 0;
 }

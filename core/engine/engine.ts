@@ -172,17 +172,17 @@ export function createEngine(deps: EngineDeps): Engine {
       if (check.acceptAll === false) await learnAddress(name, valid.email);
       return answer({ ranked, mass, chosen: valid, verification: 'valid', acceptAll: false, mail, facts: facts.patternCounts, domain, status: 'found', check });
     }
+    if (disabled && check.acceptAll !== true) {
+      // The person's address exists and is switched off: undeliverable, and the user should hear
+      // exactly that rather than "rejected".
+      return empty({ status: 'not_found', domain, mx, candidates: ranked, accept_all: check.acceptAll, reason: `${disabled.email} exists but is disabled (${disabled.reply ?? '5.2.1'})` });
+    }
     const alive = ranked.filter((c) => c.verification !== 'invalid');
     if (check.acceptAll === true) {
       return answer({ ranked, mass, chosen: alive[0] ?? ranked[0]!, verification: 'accept_all', acceptAll: true, mail, facts: facts.patternCounts, domain, status: 'found', check });
     }
     if (!alive.length) {
-      // A disabled mailbox (5.2.1) is undeliverable like the rest, but the user should hear that
-      // the person's address exists and is switched off, not just "rejected".
-      const reason = disabled
-        ? `${disabled.email} exists but is disabled (${disabled.reply ?? '5.2.1'}); the other ${ranked.length - 1} likely addresses were rejected`
-        : `the mail server rejected all ${ranked.length} likely addresses`;
-      return empty({ status: 'not_found', domain, mx, candidates: ranked, accept_all: check.acceptAll, reason });
+      return empty({ status: 'not_found', domain, mx, candidates: ranked, accept_all: check.acceptAll, reason: `the mail server rejected all ${ranked.length} likely addresses` });
     }
     // Nothing conclusive (greylisted, blocked, timed out): the best guess among the addresses not
     // ruled out, scored as a guess.

@@ -18,7 +18,7 @@
  * Hand-written because no library does this; the formula is the textbook conjugate update.
  */
 import type { Candidate } from './types.ts';
-import type { ParsedName, Variant } from './names.ts';
+import { NAME_WEIGHTS, type ParsedName, type Variant } from './names.ts';
 import { parseEmail } from './domain.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -298,6 +298,12 @@ export function rankCandidates(
   const post = patternPosterior(learnedCounts, options.priorStrength ?? PRIOR_STRENGTH);
   const firsts = normalise(name.firsts);
   const lasts = normalise(name.lasts);
+  // Initial-only patterns ({f}{last}, {f}.{last}…) take only the spellings that start like the
+  // person's own first name, or ones the user wrote: an unstated table nickname with another
+  // initial (Patricia → Trish: tjackson@) names someone else at least as often as this person,
+  // and a server's 250 cannot tell whose mailbox it is.
+  const own = name.firsts[0]?.value[0];
+  const firstsForInitial = normalise(name.firsts.filter((v) => v.value[0] === own || v.weight >= NAME_WEIGHTS.statedNickname));
   const one = [{ value: undefined, p: 1 }];
 
   type Acc = { prob: number; pattern: string; best: number };
@@ -319,7 +325,8 @@ export function rankCandidates(
     if (tokens.size === 0) continue;
     const usesFirst = tokens.has('first') || tokens.has('f');
     const usesLast = tokens.has('last') || tokens.has('l');
-    const fs = usesFirst ? firsts : one;
+    const initialOnly = tokens.has('f') && !tokens.has('first');
+    const fs = !usesFirst ? one : initialOnly ? firstsForInitial : firsts;
     const ls = usesLast ? lasts : one;
     // A `{m}` pattern without a known middle initial: part of its mass goes to the fallback.
     const middleMissing = tokens.has('m') && !name.middleInitial;

@@ -548,11 +548,15 @@ export function createVerifier(options: VerifierOptions): Verifier {
             case 'disabled':
               // The mailbox exists but takes no mail: undeliverable (Reacher counts it invalid too).
               set(email, 'invalid', 'disabled', reply, r);
+              // The person's mailbox was found (switched off): asking the rest would only spend
+              // RCPTs and risk a namesake's 250.
+              if (opts.stopAtFirstValid) settleRest('unknown', 'not checked: an earlier candidate is the mailbox (disabled)');
               break;
             case 'full_inbox':
               // Exists, cannot take mail now. Unknown for deliverability; the kind tells the scorer
-              // the mailbox is real.
+              // the mailbox is real, and as with a valid one there is no need to ask further.
               set(email, 'unknown', 'full_inbox', reply, r);
+              if (opts.stopAtFirstValid) settleRest('unknown', 'not checked: an earlier candidate is the mailbox (full)');
               break;
             case 'greylisted':
             case 'temporary':

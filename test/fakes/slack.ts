@@ -4,7 +4,10 @@
  *   replies (429 + Retry-After, 5xx, ok:false errors) per method;
  * - the file host (`GET /files/<team>/<id>/<name>`): the file for the right team's bearer token,
  *   and, like Slack, a 200 HTML sign-in page otherwise;
- * - the upload host of files.uploadV2 and response_url endpoints.
+ * - the upload host of files.uploadV2 and response_url endpoints;
+ * - Sign in with Slack (OpenID Connect): `approveSignin` plays the user on Slack's authorize page,
+ *   `openid.connect.token` exchanges its code for an id_token (unsigned), `openid.connect.userInfo`
+ *   answers for the access token it issued.
  * Every call is recorded with its time; `waitFor` resolves when a matching call arrives (or has
  * arrived), so tests wait on events, never on sleeps. Also: Slack's v0 request signing and
  * builders for slash commands and event envelopes.
@@ -57,12 +60,50 @@ export interface FakeFile {
   html?: boolean;
 }
 
+/** A Slack user signing in with Slack (OpenID Connect). */
+export interface FakeSlackUser {
+  teamId: string;
+  userId: string;
+  teamName?: string;
+  enterpriseId?: string;
+  name?: string;
+  email?: string;
+}
+
+interface SigninGrant {
+  user: FakeSlackUser;
+  clientId: string;
+  redirectUri: string;
+  nonce: string | undefined;
+  claims: 'full' | 'minimal';
+}
+
+function slackClaims(u: FakeSlackUser): Record<string, unknown> {
+  return {
+    'https://slack.com/user_id': u.userId,
+    'https://slack.com/team_id': u.teamId,
+    'https://slack.com/team_name': u.teamName ?? u.teamId,
+    ...(u.enterpriseId ? { 'https://slack.com/enterprise_id': u.enterpriseId } : {}),
+    email: u.email ?? `${u.userId.toLowerCase()}@example.com`,
+    email_verified: true,
+    name: u.name ?? u.userId,
+  };
+}
+
+/** A JWT-shaped id_token; its signature is not a real one (Toofr reads it from the token endpoint directly). */
+function fakeJwt(claims: Record<string, unknown>): string {
+  const part = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  return `${part({ alg: 'RS256', typ: 'JWT', kid: 'fake' })}.${part(claims)}.${Buffer.from('not-a-signature').toString('base64url')}`;
+}
+
 export class FakeSlack {
   readonly calls: Call[] = [];
   readonly teams = new Map<string, FakeTeam>();
   readonly files = new Map<string, FakeFile>();
   /** What oauth.v2.access grants next (the team being installed). */
   nextInstall: FakeTeam | undefined;
+  private readonly signinCodes = new Map<string, SigninGrant>();
+  private readonly signinTokens = new Map<string, FakeSlackUser>();
   private readonly scripts = new Map<string, Scripted[]>();
   private readonly events = new EventEmitter();
   private server: Server | undefined;
@@ -86,6 +127,23 @@ export class FakeSlack {
   /** The next calls of `method` get these replies, in order, before normal service resumes. */
   script(method: string, ...replies: Scripted[]): void {
     this.scripts.set(method, [...(this.scripts.get(method) ?? []), ...replies]);
+  }
+
+  /**
+   * Sign in with Slack: the user approves on Slack's authorize page (`authorizeUrl`, where Toofr
+   * sent the browser). Returns where Slack sends the browser back: redirect_uri with a one-time
+   * code and the state. `nonce` replaces the nonce the id_token will carry; `claims: 'minimal'`
+   * leaves the Slack claims out of the id_token (then only openid.connect.userInfo has them).
+   */
+  approveSignin(authorizeUrl: string, user: FakeSlackUser, opts: { nonce?: string; claims?: 'full' | 'minimal' } = {}): string {
+    const p = new URL(authorizeUrl).searchParams;
+    const code = `oidc-code-${++this.seq}`;
+    const redirectUri = p.get('redirect_uri') ?? '';
+    this.signinCodes.set(code, { user, clientId: p.get('client_id') ?? '', redirectUri, nonce: opts.nonce ?? p.get('nonce') ?? undefined, claims: opts.claims ?? 'full' });
+    const back = new URL(redirectUri);
+    back.searchParams.set('code', code);
+    back.searchParams.set('state', p.get('state') ?? '');
+    return back.toString();
   }
 
   responseUrl(id: string): string {
@@ -155,6 +213,24 @@ export class FakeSlack {
         this.addTeam(t);
         return reply({ ok: true, app_id: 'A1', access_token: t.token, token_type: 'bot', scope: 'commands,chat:write,files:read,files:write,im:history',
           bot_user_id: t.botUserId, team: { id: t.teamId, name: t.name ?? t.teamId }, enterprise: null, authed_user: { id: 'UINSTALLER' }, is_enterprise_install: false });
+      }
+      if (method === 'openid.connect.token') {
+        const grant = this.signinCodes.get(body.code);
+        if (!grant) return reply({ ok: false, error: 'invalid_code' });
+        this.signinCodes.delete(body.code);
+        if (body.client_id !== grant.clientId || !body.client_secret) return reply({ ok: false, error: 'invalid_client_id' });
+        if (body.redirect_uri !== grant.redirectUri) return reply({ ok: false, error: 'bad_redirect_uri' });
+        const token = `xoxp-oidc-${++this.seq}`;
+        this.signinTokens.set(token, grant.user);
+        const now = Math.floor(Date.now() / 1000);
+        const claims = { iss: 'https://slack.com', sub: grant.user.userId, aud: grant.clientId, exp: now + 3600, iat: now, auth_time: now,
+          ...(grant.nonce !== undefined ? { nonce: grant.nonce } : {}), ...(grant.claims === 'full' ? slackClaims(grant.user) : {}) };
+        return reply({ ok: true, access_token: token, token_type: 'Bearer', id_token: fakeJwt(claims) });
+      }
+      if (method === 'openid.connect.userInfo') {
+        const user = auth?.startsWith('Bearer ') ? this.signinTokens.get(auth.slice(7)) : undefined;
+        if (!user) return reply({ ok: false, error: 'invalid_auth' });
+        return reply({ ok: true, sub: user.userId, ...slackClaims(user) });
       }
       if (!team) return reply({ ok: false, error: 'invalid_auth' });
       switch (method) {

@@ -332,8 +332,13 @@ describe('connections', () => {
 describe('mailbox states and refusals', () => {
   test('full inbox: unknown (the mailbox exists); disabled: invalid', async () => {
     const v = verifierFor(world);
-    const r = await v.checkDomain('acme.test', at('acme.test', 'fred.full', 'dora.disabled'), { stopAtFirstValid: true });
+    const r = await v.checkDomain('acme.test', at('acme.test', 'fred.full', 'dora.disabled'), { stopAtFirstValid: false });
     assert.deepEqual(r.results.map((c) => [c.verification, c.kind, c.enhanced]), [['unknown', 'full_inbox', '4.2.2'], ['invalid', 'disabled', '5.2.1']]);
+    // Looking for one person, a mailbox that exists (full or disabled) ends the search like a 250.
+    const full = await v.checkDomain('acme.test', at('acme.test', 'fred.full', 'jane.doe'), { stopAtFirstValid: true });
+    assert.deepEqual(full.results.map((c) => c.kind), ['full_inbox', 'not_checked']);
+    const disabled = await v.checkDomain('acme.test', at('acme.test', 'dora.disabled', 'jane.doe'), { stopAtFirstValid: true });
+    assert.deepEqual(disabled.results.map((c) => c.kind), ['disabled', 'not_checked']);
     await v.close();
   });
 
