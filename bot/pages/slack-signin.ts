@@ -127,7 +127,7 @@ export function slackSignInRoutes(deps: WebDeps): Router {
       const audiences = Array.isArray(aud) ? aud : [aud];
       const nonce = str(claims?.nonce);
       if (!claims || claims.iss !== SLACK_ISSUER || !audiences.includes(s.clientId) || !(Number(claims.exp) > Date.now() / 1000) || !nonce || !sameString(nonce, begun.nonce)) {
-        log.warn({ iss: claims?.iss, aud, exp: claims?.exp, nonceMatches: false }, 'Slack sign-in refused: the id_token does not belong to this sign-in');
+        log.warn({ iss: claims?.iss, aud, exp: claims?.exp, nonceMatches: Boolean(nonce && sameString(nonce, begun.nonce)) }, 'Slack sign-in refused: the id_token does not belong to this sign-in');
         return refuse(res, 400, "Slack's answer does not belong to this sign-in. Sign in again.");
       }
       let info: Record<string, unknown> = claims;

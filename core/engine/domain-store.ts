@@ -74,15 +74,13 @@ export function createDomainStore(pool: Pool, now: () => Date = () => new Date()
      */
     async learn(domain: string, increments: readonly { pattern: string; share: number }[]): Promise<void> {
       if (!increments.length) return;
+      // One statement (insert or add), so concurrent workers never lose each other's increments.
       await pool.query(
-        `INSERT INTO domains (domain) VALUES ($1) ON CONFLICT (domain) DO NOTHING;`,
-        [domain],
-      );
-      await pool.query(
-        `UPDATE domains d SET pattern_counts = d.pattern_counts || (
-            SELECT jsonb_object_agg(u.p, round(COALESCE((d.pattern_counts->>u.p)::numeric, 0) + u.s, 4))
-              FROM unnest($2::text[], $3::numeric[]) AS u(p, s)), updated_at = now()
-          WHERE d.domain = $1`,
+        `INSERT INTO domains AS d (domain, pattern_counts)
+           SELECT $1, jsonb_object_agg(u.p, round(u.s, 4)) FROM unnest($2::text[], $3::numeric[]) AS u(p, s)
+         ON CONFLICT (domain) DO UPDATE SET updated_at = now(), pattern_counts = d.pattern_counts || (
+           SELECT jsonb_object_agg(u.p, round(COALESCE((d.pattern_counts->>u.p)::numeric, 0) + u.s, 4))
+             FROM unnest($2::text[], $3::numeric[]) AS u(p, s))`,
         [domain, increments.map((i) => i.pattern), increments.map((i) => i.share)],
       );
     },

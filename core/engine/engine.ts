@@ -63,15 +63,29 @@ export function createEngine(deps: EngineDeps): Engine {
     deps.dns ?? createDnsResolver({ servers: settings.dns.servers, timeoutMs: Math.min(5000, settings.smtp.timeoutMs), allowPrivate: settings.smtp.allowPrivate, log });
 
   // Mail servers are looked up once per TTL for every worker process: Postgres first, then DNS.
+  // Within one lookup the answer is asked for twice (the engine, then the verifier): a short
+  // in-process memo spares the second trip to Postgres, and is short enough that another
+  // process's fresher answer is seen within a minute.
+  const memo = new Map<string, { mail: MailHosts; until: number }>();
+  const remember = (mail: MailHosts) => {
+    if (memo.size >= 10_000) memo.delete(memo.keys().next().value!);
+    memo.set(mail.domain, { mail, until: Date.now() + Math.min(60, mail.ttlSeconds) * 1000 });
+  };
   const dns: DnsResolver = {
     async resolveMailHosts(domain) {
+      const hit = memo.get(domain);
+      if (hit && hit.until > Date.now()) return hit.mail;
       const facts = await store.get(domain);
-      if (facts.mail) return facts.mail;
-      const mail = await rawDns.resolveMailHosts(domain);
-      await store.saveMail(mail);
+      const mail = facts.mail ?? (await rawDns.resolveMailHosts(domain));
+      if (!facts.mail) await store.saveMail(mail);
+      if (mail.status !== 'error') remember(mail);
       return mail;
     },
-    clearCache: (domain) => rawDns.clearCache(domain),
+    clearCache: (domain) => {
+      if (domain) memo.delete(domain);
+      else memo.clear();
+      rawDns.clearCache(domain);
+    },
   };
   const verifier = deps.verifier ?? createVerifier({ settings: settings.smtp, dns, log });
 
@@ -114,6 +128,7 @@ export function createEngine(deps: EngineDeps): Engine {
     }
 
     const facts = await store.get(domain);
+    if (facts.mail && facts.mail.status !== 'error') remember(facts.mail);
     const all = rankCandidates(name, domain, facts.patternCounts);
     const ranked = selectCandidates(all, facts.patternCounts);
     if (!ranked.length) return empty({ status: 'bad_input', domain, reason: 'no address can be built from this name' });
