@@ -29,7 +29,7 @@ import { ensureAccount } from '../../core/lists/store.ts';
 import { readCookie } from '../api/auth.ts';
 import { apiUrl, slackLogger } from '../slack/client.ts';
 import { installKey } from '../slack/installation-store.ts';
-import { html, page } from './html.ts';
+import { html, page, type Raw } from './html.ts';
 import { openSession, signInPage } from './session.ts';
 
 export const SLACK_AUTHORIZE_URL = 'https://slack.com/openid/connect/authorize';
@@ -93,7 +93,7 @@ export function slackSignInRoutes(deps: WebDeps): Router {
     return { state, nonce };
   }
 
-  const refuse = (res: Response, status: number, message: string, notice?: ReturnType<typeof html>) =>
+  const refuse = (res: Response, status: number, message: string, notice?: Raw) =>
     void res.status(status).type('html').send(signInPage(message, { slack: true, notice }));
 
   r.get('/auth/slack', (req, res) => {
