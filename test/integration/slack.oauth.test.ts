@@ -98,7 +98,11 @@ describe('Slack in many workspaces', () => {
     assert.equal(revoked.status, 200);
     const uninstalled = await sendToSlackEndpoint(h.base, SECRET, eventBody('T2', { type: 'app_uninstalled', event_ts: '1.3' }), { json: true });
     assert.equal(uninstalled.status, 200);
-    // Both handlers run after the ack; their effect is visible once a later command is refused.
+    // Both handlers run after the ack: yield until their writes are in (no timing involved).
+    for (let turns = 0; (await installation('T:T1'))?.bot_token_sealed || (await installation('T:T2')); turns++) {
+      if (turns > 100_000) assert.fail('the revoke/uninstall events were never applied');
+      await new Promise((r) => setImmediate(r));
+    }
     const a1 = await command('T1', 'verify jane@acme.com');
     const a2 = await command('T2', 'verify jane@acme.com');
     assert.match(a1.body.text, /not installed/);

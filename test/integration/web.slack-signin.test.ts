@@ -243,8 +243,12 @@ describe('Sign in with Slack on the web pages', () => {
     assert.equal((await get('/', bob)).status, 200);
     const res = await sendToSlackEndpoint(h.base, SECRET, eventBody('T2', { type: 'app_uninstalled', event_ts: '1.9' }), { json: true });
     assert.equal(res.status, 200);
-    // The handler runs after the ack; the installation and its sessions go in one statement, so
-    // once a command is refused as "not installed" the sessions are gone too.
+    // The event handler runs after the ack; the installation and its sessions go in one
+    // statement, so wait for that statement (no timing: yield until the row is gone).
+    for (let turns = 0; (await sessions()).some((r) => r.slack_team_id === 'T2'); turns++) {
+      if (turns > 100_000) assert.fail('the uninstall never ended the sessions');
+      await new Promise((r) => setImmediate(r));
+    }
     const rid = `su${++seq}`;
     await sendToSlackEndpoint(h.base, SECRET, commandBody({ teamId: 'T2', text: 'lists', responseUrl: h.fake.responseUrl(rid) }));
     const answer = await h.fake.waitFor((c) => c.kind === 'response' && c.method === rid, 'answer after uninstall');
