@@ -270,7 +270,11 @@ describe('connections', () => {
       Array.from({ length: 4 }, () => v.checkDomain('limited.test', ['jane.doe@limited.test'], { stopAtFirstValid: true, knownAcceptAll: false })),
     );
     const kinds = results.map((r) => r.results[0].kind).sort();
-    assert.deepEqual(kinds, ['accepted', 'accepted', 'rate_limited', 'rate_limited']);
+    // Two fit under the server's limit; the others are refused with 421 — unless a busy machine
+    // delayed a connect until an earlier session had ended, so count, don't pin, the refusals.
+    const refusedNow = kinds.filter((k) => k === 'rate_limited').length;
+    assert.ok(refusedNow >= 1 && refusedNow <= 2, `refused ${refusedNow} of 4 (${kinds.join(', ')})`);
+    assert.ok(kinds.every((k) => k === 'accepted' || k === 'rate_limited'), kinds.join(', '));
     for (const r of results.filter((x) => x.results[0].kind === 'rate_limited')) {
       assert.equal(r.results[0].verification, 'unknown');
       assert.ok(r.temporary && r.temporary.retryAfterSeconds >= 60);
