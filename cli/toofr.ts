@@ -15,6 +15,8 @@ import { learnFile } from './learn.ts';
 import { createProgress } from './progress.ts';
 import { formatFind, formatPattern, formatVerify } from './format.ts';
 import { registerKeys } from './keys.ts';
+import { classifyCompanyCached, CompanyInputError, createCompanyStore } from '../core/classify/company-store.ts';
+import { formatCompany } from '../core/classify/format.ts';
 
 const ctx = { signal: new AbortController().signal, attempt: 0 };
 
@@ -120,6 +122,31 @@ program
     }).finally(() => progress.stop());
     const human = `${s.output}: ${s.rows} rows, ${s.found} emails found, ${s.processed - s.found} not found, ${s.bad} rows skipped (reasons in the status column) — ${s.seconds.toFixed(1)} s`;
     print(Boolean(o.json), s, human);
+  });
+
+program
+  .command('company')
+  .description("a company's industry and whether it is an agency, from its homepage: toofr company acme.com")
+  .argument('<domain>', 'company domain or website')
+  .option('--json', 'print the full answer as JSON')
+  .option('--refresh', 'fetch the homepage again even if a recent answer is cached')
+  .action(async (domain: string, o: { json?: boolean; refresh?: boolean }) => {
+    const { settings, log } = setup();
+    const db = await openDatabase(settings, log, { poolMax: 2, applicationName: 'toofr-cli' });
+    try {
+      const r = await classifyCompanyCached(domain, {
+        settings,
+        store: createCompanyStore(db.pool),
+        refresh: Boolean(o.refresh),
+        // Test and lab names (.test) only where private web targets are allowed, as the engine does for mail.
+        domainOptions: { allowReserved: settings.web.allowPrivate },
+      }).catch((err: unknown) => {
+        throw err instanceof CompanyInputError ? new CliError(err.message, 2) : err;
+      });
+      print(Boolean(o.json), r, formatCompany(r));
+    } finally {
+      await db.close();
+    }
   });
 
 registerKeys(program);
