@@ -7,7 +7,6 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { Settings } from '../../core/config.ts';
 import type { Services } from '../../core/services.ts';
 import { readFile } from 'node:fs/promises';
@@ -21,6 +20,7 @@ import { startTestWorker, waitForList } from '../helpers/pipeline.ts';
 import { loadAddon, SyncHttp, type GasWorld } from '../fakes/apps-script.ts';
 import { startFakeGoogleIdentity, type FakeGoogleIdentity } from '../fakes/google-identity.ts';
 import { startFakeSheetsApi, type FakeSheetsApi } from '../fakes/sheets.ts';
+import { until } from '../helpers/until.ts';
 
 const CLIENT_ID = '1234-addon.apps.googleusercontent.com';
 const PUBLIC = 'https://toofr.example.test';
@@ -57,15 +57,6 @@ async function startWebProcess(env: Record<string, string>): Promise<{ child: Ch
   return { child, url: `http://127.0.0.1:${port}` };
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(25);
-  }
-}
 
 describe('the add-on bundle in Node with Apps Script stand-ins, against the real web process', () => {
   let settings: Settings;

@@ -16,23 +16,11 @@ import { fakeEnricher } from '../helpers/fake-enricher.ts';
 import { startTestWorker, waitForList } from '../helpers/pipeline.ts';
 import { startFakeGoogleIdentity, type FakeGoogleIdentity } from '../fakes/google-identity.ts';
 import { startFakeSheetsApi, type FakeSheet, type FakeSheetsApi } from '../fakes/sheets.ts';
+import { until } from '../helpers/until.ts';
 
 const CLIENT_ID = '1234-addon.apps.googleusercontent.com';
 const INTERVAL_MS = 150;
 
-/**
- * Waits for a database condition: checked after every request the fake Sheets API answers, and
- * at most every 25 ms otherwise (the worker's last update lands just after its last request).
- */
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(25);
-  }
-}
 
 /** Data rows 2.., header in row 1: First name, Last name, Company website, Notes, Email, Confidence, Status. */
 function leadsSheet(n: number, prefix: string): FakeSheet {
