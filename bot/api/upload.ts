@@ -35,7 +35,23 @@ function tooLarge(maxBytes: number): ApiError {
   return new ApiError(413, 'upload_too_large', `The file is larger than ${Math.round(maxBytes / 1024 / 1024)} MB. Split it into smaller files and upload them one by one.`);
 }
 
-export async function receiveList(req: Request, deps: UploadDeps & { accountId: number; source: ListSource }): Promise<{ id: string; callbackUrl?: string }> {
+type ListDeps = UploadDeps & { accountId: number; source: ListSource };
+type ListQuery = ReturnType<typeof createListQuery.parse>;
+
+/** The one way both upload forms create their list: the file streams in, refused if empty. */
+async function startList(deps: ListDeps, q: ListQuery, content: AsyncIterable<Buffer>): Promise<{ id: string; callbackUrl?: string }> {
+  const { id } = await createList(deps.pool, deps.boss, {
+    accountId: deps.accountId,
+    source: deps.source,
+    sourceRef: q.callback_url ? { callback_url: q.callback_url } : {},
+    filename: q.filename ?? 'upload.csv',
+    content: nonEmpty(content),
+    maxBytes: deps.maxBytes,
+  });
+  return { id, callbackUrl: q.callback_url };
+}
+
+export async function receiveList(req: Request, deps: ListDeps): Promise<{ id: string; callbackUrl?: string }> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   const declared = Number(req.headers['content-length'] ?? 0);
   // Refuse what we know is too large before reading a byte of it.
@@ -43,15 +59,7 @@ export async function receiveList(req: Request, deps: UploadDeps & { accountId: 
 
   if (RAW_TYPES.has(type)) {
     const q = parse(createListQuery, { callback_url: req.query.callback_url, filename: req.query.filename });
-    const { id } = await createList(deps.pool, deps.boss, {
-      accountId: deps.accountId,
-      source: deps.source,
-      sourceRef: q.callback_url ? { callback_url: q.callback_url } : {},
-      filename: q.filename ?? 'upload.csv',
-      content: nonEmpty(req as AsyncIterable<Buffer>),
-      maxBytes: deps.maxBytes,
-    });
-    return { id, callbackUrl: q.callback_url };
+    return startList(deps, q, req as AsyncIterable<Buffer>);
   }
   if (type === 'multipart/form-data') return receiveMultipart(req, deps);
   throw new ApiError(415, 'unsupported_media_type', `Send the CSV as the body with Content-Type: text/csv, or as a multipart/form-data upload with a "file" field (got ${type ? `"${type}"` : 'no Content-Type'}).`);
@@ -61,7 +69,7 @@ export async function receiveList(req: Request, deps: UploadDeps & { accountId: 
  * A form upload. Fields that shape the list (callback_url, filename) must come before the file,
  * as browsers and curl send them in order: the list is created while the file streams in.
  */
-function receiveMultipart(req: Request, deps: UploadDeps & { accountId: number; source: ListSource }): Promise<{ id: string; callbackUrl?: string }> {
+function receiveMultipart(req: Request, deps: ListDeps): Promise<{ id: string; callbackUrl?: string }> {
   return new Promise((resolve, reject) => {
     let bb: busboy.Busboy;
     try {
@@ -91,7 +99,7 @@ function receiveMultipart(req: Request, deps: UploadDeps & { accountId: number; 
         file.resume();
         return;
       }
-      let q: ReturnType<typeof createListQuery.parse>;
+      let q: ListQuery;
       try {
         q = parse(createListQuery, { callback_url: fields.callback_url, filename: fields.filename ?? (info.filename || undefined) });
       } catch (err) {
@@ -100,14 +108,7 @@ function receiveMultipart(req: Request, deps: UploadDeps & { accountId: number; 
         return;
       }
       file.on('limit', () => file.destroy(tooLarge(deps.maxBytes)));
-      upload = createList(deps.pool, deps.boss, {
-        accountId: deps.accountId,
-        source: deps.source,
-        sourceRef: q.callback_url ? { callback_url: q.callback_url } : {},
-        filename: q.filename ?? 'upload.csv',
-        content: nonEmpty(file as AsyncIterable<Buffer>),
-        maxBytes: deps.maxBytes,
-      }).then(({ id }) => ({ id, callbackUrl: q.callback_url }));
+      upload = startList(deps, q, file as AsyncIterable<Buffer>);
       upload.catch((err: unknown) => {
         file.resume();
         fail(err);
