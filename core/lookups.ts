@@ -13,9 +13,10 @@ import { withTransaction } from './db/pool.ts';
 import { PRIORITY, QUEUES } from './queue/queues.ts';
 import type { FindAnswer, FindInput, PatternAnswer, VerifyAnswer } from './engine/types.ts';
 import type { Logger } from './logger.ts';
+import type { CachedCompany } from './classify/company-store.ts';
 
-export type LookupKind = 'find' | 'verify' | 'pattern';
-export type LookupInput = FindInput | { email: string } | { domain: string };
+export type LookupKind = 'find' | 'verify' | 'pattern' | 'company';
+export type LookupInput = FindInput | { email: string } | { domain: string; refresh?: boolean };
 
 export interface LookupRow {
   id: string;
@@ -23,7 +24,7 @@ export interface LookupRow {
   kind: LookupKind;
   input: LookupInput;
   status: 'pending' | 'done' | 'failed';
-  result: FindAnswer | VerifyAnswer | PatternAnswer | null;
+  result: FindAnswer | VerifyAnswer | PatternAnswer | CachedCompany | null;
   error: string | null;
   created_at: Date;
   finished_at: Date | null;

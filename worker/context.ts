@@ -1,5 +1,6 @@
 /** What every job handler is given: settings are passed in, never read from the environment. */
 import type { Pool } from '../core/db/pool.ts';
+import type { Companies } from '../core/classify/companies.ts';
 import type { Enricher } from '../core/enricher.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Boss } from '../core/queue/boss.ts';
@@ -10,6 +11,8 @@ export interface WorkerContext {
   boss: Boss;
   log: Logger;
   enricher: Enricher;
+  /** Company industry / agency classification, cached per domain (core/classify). */
+  companies: Companies;
   notifiers: Notifiers;
   /** Record jobs at once in this process (WORKER_CONCURRENCY). */
   concurrency: number;

@@ -6,6 +6,7 @@ import type { Settings } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Services } from '../core/services.ts';
 import { createEngine } from '../core/engine/engine.ts';
+import { createCompanies } from '../core/classify/companies.ts';
 import { startWorker } from './runtime.ts';
 import { createNotifiers } from './notifiers/index.ts';
 
@@ -16,6 +17,7 @@ export async function runWorker(settings: Settings, log: Logger, services: Servi
     boss: services.boss,
     log,
     enricher: engine,
+    companies: createCompanies({ pool: services.db.pool, settings }),
     notifiers: createNotifiers({ settings, pool: services.db.pool, log }),
     concurrency: settings.workerConcurrency,
     perDomainConcurrency: settings.smtp.maxSessionsPerMx,

@@ -8,6 +8,7 @@ import * as listImport from './jobs/list.import.ts';
 import { startRecordPump } from './record-pump.ts';
 import * as listProgress from './jobs/list.progress.ts';
 import * as listDeliver from './jobs/list.deliver.ts';
+import * as listClassify from './jobs/list.classify.ts';
 import * as lookup from './jobs/lookup.ts';
 import * as sheetsWrite from './jobs/sheets.write.ts';
 
@@ -31,6 +32,7 @@ export async function startWorker(ctx: WorkerContext): Promise<RunningWorker> {
   await boss.work(lookup.QUEUE, { localConcurrency: LOOKUP_CONCURRENCY, pollingIntervalSeconds: 0.5, burstWhenReadyExceeds: 1 }, lookup.handler(ctx));
   await boss.work(listImport.QUEUE, { localConcurrency: 2, pollingIntervalSeconds: 0.5 }, listImport.handler(ctx));
   await boss.work(listProgress.QUEUE, { localConcurrency: 2, pollingIntervalSeconds: 0.5 }, listProgress.handler(ctx));
+  await boss.work(listClassify.QUEUE, { localConcurrency: 2, pollingIntervalSeconds: 0.5 }, listClassify.handler(ctx));
   await boss.work(listDeliver.QUEUE, { localConcurrency: 2, pollingIntervalSeconds: 0.5 }, listDeliver.handler(ctx));
   await sheetsWrite.start(ctx); // only when the Sheets notifier is configured
   // Started last: if registering a queue above fails, no pump is left running.

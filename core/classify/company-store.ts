@@ -24,6 +24,7 @@ export function createCompanyStore(pool: Pool, opts: { maxAgeDays?: number; now?
   const now = opts.now ?? (() => new Date());
   const maxAgeDays = opts.maxAgeDays ?? COMPANY_MAX_AGE_DAYS;
   return {
+    maxAgeDays,
     /** The cached answer if it is still fresh, else undefined. */
     async get(domain: string): Promise<CachedCompany | undefined> {
       const { rows } = await pool.query<{ company: CompanyResult | null; company_checked_at: Date | null }>(

@@ -264,7 +264,11 @@ export function rowReason(input: RowInput): string | undefined {
   return missing.length > 0 ? missing.join(' and ') : undefined;
 }
 
-function inputOf(cells: readonly string[], mapping: ColumnMapping, width: number): RowInput {
+/**
+ * The mapped cells of a row. Also how a record's lookup input is rebuilt from its stored raw
+ * cells and the list's mapping (records store only the normalised domain besides the raw row).
+ */
+export function inputOf(cells: readonly string[], mapping: ColumnMapping, width: number): RowInput {
   const input: RowInput = {};
   for (const role of ROLES) {
     const i = mapping[role];

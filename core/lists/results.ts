@@ -1,7 +1,7 @@
 /**
  * The results file of a list, made from its records at any time (so it can be downloaded again,
  * or re-delivered after a failure): every original column in order, then email, confidence,
- * verification, status, pattern. Streamed page by page; a 100,000-row list never sits in memory.
+ * verification, status, pattern, industry, is_agency. Streamed page by page; a 100,000-row list never sits in memory.
  */
 import type { Pool } from '../db/pool.ts';
 import { createResultsWriter } from './write-csv.ts';
@@ -18,6 +18,8 @@ export function resultsCsv(pool: Pool, list: Pick<ListRow, 'id' | 'header' | 'de
         verification: r.verification,
         status: outputStatus(r),
         pattern: r.pattern,
+        industry: r.industry,
+        is_agency: r.is_agency,
       };
     }
   }

@@ -142,6 +142,10 @@ export interface ResultRecord {
   verification: string | null;
   pattern: string | null;
   result: { status?: string } | null;
+  /** The company's industry (display name); null until its homepage was read, or for a skipped row. */
+  industry: string | null;
+  /** Null when the company's website could not be read (then nobody can tell). */
+  is_agency: boolean | null;
 }
 
 /** Records in file order, read in pages so a 100,000-row list never sits in memory. */
@@ -149,8 +153,11 @@ export async function* readRecords(pool: Pool, listId: string, pageSize = 2000):
   let after = -1;
   for (;;) {
     const { rows } = await pool.query<ResultRecord>(
-      `SELECT ordinal, line, raw, status, reason, email, confidence, verification, pattern, result
-         FROM records WHERE list_id = $1 AND ordinal > $2 ORDER BY ordinal LIMIT $3`,
+      `SELECT r.ordinal, r.line, r.raw, r.status, r.reason, r.email, r.confidence, r.verification, r.pattern, r.result,
+              d.company->>'industry_name' AS industry,
+              CASE WHEN d.company->'website'->>'status' = 'ok' THEN (d.company->>'is_agency')::boolean END AS is_agency
+         FROM records r LEFT JOIN domains d ON d.domain = r.domain
+        WHERE r.list_id = $1 AND r.ordinal > $2 ORDER BY r.ordinal LIMIT $3`,
       [listId, after, pageSize],
     );
     for (const r of rows) yield r;

@@ -7,7 +7,7 @@
  * - Line endings: CRLF between records (RFC 4180, and what Excel writes). A line break inside a
  *   cell is kept as it was, inside quotes.
  * - Our columns: `email`, `confidence`, `verification`, `status`, `pattern` (and `reason` when
- *   asked). When the upload already has a column with one of these names (compared ignoring case,
+ *   asked), then the company's `industry` and `is_agency` (blank when its website told us nothing). When the upload already has a column with one of these names (compared ignoring case,
  *   accents and punctuation, so "E-mail" clashes with "email"), the user's column is kept as is
  *   and ours is renamed `toofr_email` (then `toofr_email_2`, … if that is taken too).
  * - Rows with more cells than the header keep the extra cells, after our columns, so our columns
@@ -32,6 +32,9 @@ export interface ResultRow {
   pattern?: string | null;
   /** Written only when the writer was created with `includeReason`. */
   reason?: string | null;
+  /** The company's industry (display name), from its homepage. */
+  industry?: string | null;
+  is_agency?: boolean | null;
 }
 
 export interface ResultsWriterOptions {
@@ -59,6 +62,9 @@ export interface ResultsWriter {
 }
 
 const OUR_COLUMNS = ['email', 'confidence', 'verification', 'status', 'pattern'] as const;
+// Added later than the others, so they come after them (and after `reason`): files and sheets
+// made before keep their columns where they were.
+const COMPANY_COLUMNS = ['industry', 'is_agency'] as const;
 
 /** Column names compared the way a person would: "E-mail", "EMAIL" and "email" are the same. */
 function sameName(s: string): string {
@@ -68,7 +74,7 @@ function sameName(s: string): string {
 /** Our column names, renamed where the upload already uses the name. */
 export function outputColumnNames(header: readonly string[], includeReason = false): string[] {
   const taken = new Set(header.map(sameName));
-  const ours: string[] = [...OUR_COLUMNS, ...(includeReason ? ['reason'] : [])];
+  const ours: string[] = [...OUR_COLUMNS, ...(includeReason ? ['reason'] : []), ...COMPANY_COLUMNS];
   return ours.map((name) => {
     let candidate = name;
     if (taken.has(sameName(candidate))) candidate = `toofr_${name}`;
@@ -159,6 +165,7 @@ export function createResultsWriter(header: readonly string[], opts: ResultsWrit
       row.pattern ?? '',
     );
     if (opts.includeReason) out.push(row.reason ?? '');
+    out.push(row.industry ?? '', row.is_agency == null ? '' : String(row.is_agency));
     for (let i = width; i < row.raw.length; i++) out.push(String(row.raw[i]));
     return out;
   };

@@ -9,6 +9,7 @@ export const QUEUES = {
   recordEnrich: 'record.enrich',
   listProgress: 'list.progress',
   listDeliver: 'list.deliver',
+  listClassify: 'list.classify',
   lookup: 'lookup',
   sheetsWrite: 'sheets.write',
   slackFile: 'slack.file',
@@ -19,6 +20,8 @@ export interface Payloads {
   'record.enrich': { recordId: number; listId: string };
   'list.progress': { listId: string };
   'list.deliver': { listId: string };
+  /** Industry and agency for each distinct company domain of a list (worker/jobs/list.classify.ts). */
+  'list.classify': { listId: string };
   lookup: { lookupId: string };
   /** Write a Sheets list's finished results back into its sheet (worker/jobs/sheets.write.ts). */
   'sheets.write': { listId: string };
@@ -46,6 +49,8 @@ export const QUEUE_OPTIONS: Record<(typeof QUEUES)[keyof typeof QUEUES], Omit<Qu
   'record.enrich': { retryLimit: 4, retryDelay: 2, retryBackoff: true, retryDelayMax: 120, heartbeatSeconds: HEARTBEAT, expireInSeconds: 600 },
   'list.progress': { retryLimit: 1, retryDelay: 1, expireInSeconds: 60 },
   'list.deliver': { retryLimit: 10, retryDelay: 10, retryBackoff: true, retryDelayMax: 900, heartbeatSeconds: HEARTBEAT, expireInSeconds: 900 },
+  // Resumable: each domain's answer is cached as it comes, so a retry only does what is left.
+  'list.classify': { retryLimit: 3, retryDelay: 10, retryBackoff: true, heartbeatSeconds: HEARTBEAT, expireInSeconds: 3600 },
   lookup: { retryLimit: 2, retryDelay: 1, heartbeatSeconds: HEARTBEAT, expireInSeconds: 300, notify: true },
   // One job per list at a time (stately + singletonKey = list id); it re-queues itself while
   // results keep coming, paced across workers by worker/jobs/sheets.pacer.ts.

@@ -33,6 +33,7 @@ import { generateWorld, startMailWorld } from '../mailworld/index.ts';
 import { dropSchemas } from '../helpers/db.ts';
 import { fakeEnricher } from '../helpers/fake-enricher.ts';
 import { benchDatabaseUrl, fmt } from './bench-db.ts';
+import { offlineCompanies } from '../helpers/pipeline.ts';
 
 const CONNECTIONS = 50;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -167,7 +168,7 @@ const overhead = await phase({
   schema: 'bench_api_overhead',
   async worker(_env, services) {
     const ctx = {
-      pool: services.db.pool, boss: services.boss, log, enricher: fakeEnricher(), notifiers: {},
+      pool: services.db.pool, boss: services.boss, log, enricher: fakeEnricher(), companies: offlineCompanies(services.db.pool), notifiers: {},
       concurrency: 50, perDomainConcurrency: 1000, progressIntervalSeconds: 2,
     };
     // What-if: BENCH_LOOKUP_WORKERS=50 serves the lookup queue with that many pg-boss workers

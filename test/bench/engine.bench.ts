@@ -40,7 +40,7 @@ import { readRecords, type ResultRecord } from '../../core/lists/store.ts';
 import { startWorker } from '../../worker/runtime.ts';
 import { learnFile } from '../../cli/learn.ts';
 import { dropSchemas } from '../helpers/db.ts';
-import { submitCsv, waitForList } from '../helpers/pipeline.ts';
+import { offlineCompanies, submitCsv, waitForList } from '../helpers/pipeline.ts';
 import { benchDatabaseUrl, fmt } from './bench-db.ts';
 import { startRemoteMailWorld } from './engine-mailworld.ts';
 import { buildBenchWorld, domainIndex, knownCsv, peopleCsv, KNOWN_PER_CATCH_ALL, REACHABLE, CATCH_ALL } from './engine-world.ts';
@@ -232,6 +232,7 @@ const worker = await startWorker({
   boss: services.boss,
   log,
   enricher: timed(engine, calls),
+  companies: offlineCompanies(services.db.pool),
   notifiers: {},
   concurrency: settings.workerConcurrency,
   perDomainConcurrency: cap,

@@ -8,6 +8,7 @@ import { openServices } from '../../core/services.ts';
 import { createList, ensureAccount } from '../../core/lists/store.ts';
 import { importList } from '../../worker/jobs/list.import.ts';
 import { benchEnricher } from './bench-enricher.ts';
+import { offlineCompanies } from '../helpers/pipeline.ts';
 
 const rows = Number(process.argv[2] ?? 100_000);
 const settings = loadSettings({ DATABASE_URL: process.env.DATABASE_URL, DATABASE_SCHEMA: process.env.DATABASE_SCHEMA, NODE_ENV: 'production', LOG_LEVEL: 'warn' });
@@ -32,7 +33,7 @@ const t0 = performance.now();
 const { id, bytes } = await createList(services.db.pool, services.boss, { accountId, source: 'cli', filename: 'bench.csv', content: generate() });
 const t1 = performance.now();
 await importList(
-  { pool: services.db.pool, boss: services.boss, log, enricher: benchEnricher(0), notifiers: {}, concurrency: 50, perDomainConcurrency: 2, progressIntervalSeconds: 2 },
+  { pool: services.db.pool, boss: services.boss, log, enricher: benchEnricher(0), companies: offlineCompanies(services.db.pool), notifiers: {}, concurrency: 50, perDomainConcurrency: 2, progressIntervalSeconds: 2 },
   id,
 );
 const t2 = performance.now();

@@ -21,6 +21,7 @@ import type { WorkerContext } from '../../worker/context.ts';
 import { dropSchemas } from '../helpers/db.ts';
 import { benchDatabaseUrl, fmt } from './bench-db.ts';
 import { benchEnricher } from './bench-enricher.ts';
+import { offlineCompanies } from '../helpers/pipeline.ts';
 
 const RECORDS = 10_000;
 const CONCURRENCY = 50;
@@ -35,7 +36,7 @@ async function freshSchema(name: string): Promise<{ services: Services; ctx: Wor
   await dropSchemas(settings);
   const services = await openServices(settings, log, { supervise: true, name: 'bench', poolMax: 20 });
   const ctx: WorkerContext = {
-    pool: services.db.pool, boss: services.boss, log, enricher: benchEnricher(JOB_MS), notifiers: {},
+    pool: services.db.pool, boss: services.boss, log, enricher: benchEnricher(JOB_MS), companies: offlineCompanies(services.db.pool), notifiers: {},
     concurrency: CONCURRENCY, perDomainConcurrency: 2, progressIntervalSeconds: 2,
   };
   return { services, ctx };

@@ -2,6 +2,8 @@
 import { once } from 'node:events';
 import pg from 'pg';
 import type { Enricher } from '../../core/enricher.ts';
+import { createCompanies, type Companies } from '../../core/classify/companies.ts';
+import type { Pool } from '../../core/db/pool.ts';
 import { createList, ensureAccount, getList, type ListRow, type ListSource } from '../../core/lists/store.ts';
 import type { Services } from '../../core/services.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -9,12 +11,21 @@ import type { Settings } from '../../core/config.ts';
 import type { Notifiers } from '../../worker/notifiers/types.ts';
 import { startWorker } from '../../worker/runtime.ts';
 
-export async function startTestWorker(services: Services, log: Logger, enricher: Enricher, opts: { concurrency?: number; notifiers?: Notifiers; progressIntervalSeconds?: number } = {}) {
+/**
+ * Company classification for pipeline tests: the real classifier and cache, with a resolver that
+ * finds no website for any domain, so no test reaches for the internet (industry "Unknown").
+ */
+export function offlineCompanies(pool: Pool, settings: Pick<Settings, 'web' | 'dns'> = { web: { allowPrivate: false }, dns: { servers: undefined } }): Companies {
+  return createCompanies({ pool, settings, fetch: { resolveHost: async (host) => { throw Object.assign(new Error(`${host}: no such host (offline test)`), { code: 'ENOTFOUND' }); } } });
+}
+
+export async function startTestWorker(services: Services, log: Logger, enricher: Enricher, opts: { concurrency?: number; notifiers?: Notifiers; progressIntervalSeconds?: number; companies?: Companies } = {}) {
   return startWorker({
     pool: services.db.pool,
     boss: services.boss,
     log,
     enricher,
+    companies: opts.companies ?? offlineCompanies(services.db.pool),
     notifiers: opts.notifiers ?? {},
     concurrency: opts.concurrency ?? 50,
     perDomainConcurrency: 1000,

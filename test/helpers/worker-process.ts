@@ -9,6 +9,7 @@ import { openServices } from '../../core/services.ts';
 import { onShutdown } from '../../core/shutdown.ts';
 import { startWorker } from '../../worker/runtime.ts';
 import { fakeEnricher } from './fake-enricher.ts';
+import { offlineCompanies } from './pipeline.ts';
 
 const settings = settingsOrExit();
 const log = createLogger({ level: settings.logLevel, name: `test-worker-${process.pid}` });
@@ -26,6 +27,7 @@ const worker = await startWorker({
   boss: services.boss,
   log,
   enricher,
+  companies: offlineCompanies(services.db.pool),
   notifiers: {},
   concurrency: settings.workerConcurrency,
   perDomainConcurrency: 1000,

@@ -13,7 +13,7 @@ import { importList } from '../../worker/jobs/list.import.ts';
 import type { WorkerContext } from '../../worker/context.ts';
 import { freshServices } from '../helpers/db.ts';
 import { fakeEnricher } from '../helpers/fake-enricher.ts';
-import { submitCsv } from '../helpers/pipeline.ts';
+import { offlineCompanies, submitCsv } from '../helpers/pipeline.ts';
 import { checkFindInput } from '../../core/engine/input.ts';
 
 describe('importing real-world files', () => {
@@ -24,7 +24,7 @@ describe('importing real-world files', () => {
   before(async () => {
     ({ services, log } = await freshServices('import-files'));
     const enricher = { ...fakeEnricher(), checkInput: (i: Parameters<typeof checkFindInput>[0]) => checkFindInput(i) };
-    ctx = { pool: services.db.pool, boss: services.boss, log, enricher, notifiers: {}, concurrency: 1, perDomainConcurrency: 1, progressIntervalSeconds: 60 };
+    ctx = { pool: services.db.pool, boss: services.boss, log, enricher, companies: offlineCompanies(services.db.pool), notifiers: {}, concurrency: 1, perDomainConcurrency: 1, progressIntervalSeconds: 60 };
   });
   after(() => services.close());
 

@@ -6,7 +6,7 @@ import type { Logger } from '../../core/logger.ts';
 import { readRecords, outputStatus } from '../../core/lists/store.ts';
 import { freshServices } from '../helpers/db.ts';
 import { fakeEnricher } from '../helpers/fake-enricher.ts';
-import { startTestWorker, submitCsv, waitForList } from '../helpers/pipeline.ts';
+import { offlineCompanies, startTestWorker, submitCsv, waitForList } from '../helpers/pipeline.ts';
 import { handler as enrichHandler } from '../../worker/jobs/record.enrich.ts';
 import type { ListRow } from '../../core/lists/store.ts';
 
@@ -103,7 +103,7 @@ describe('the list pipeline on real Postgres', () => {
     const { rows: [rec] } = await services.db.pool.query<{ id: number }>('SELECT id FROM records WHERE list_id = $1', [id]);
     const callsBefore = enricher.calls;
     // The same job delivered again (at-least-once after a crash): nothing may change.
-    const run = enrichHandler({ pool: services.db.pool, boss: services.boss, log, enricher, notifiers: {}, concurrency: 1, perDomainConcurrency: 1, progressIntervalSeconds: 60 });
+    const run = enrichHandler({ pool: services.db.pool, boss: services.boss, log, enricher, companies: offlineCompanies(services.db.pool), notifiers: {}, concurrency: 1, perDomainConcurrency: 1, progressIntervalSeconds: 60 });
     const results = await run([{ id: 'dup', name: 'record.enrich', data: { recordId: rec!.id, listId: id }, retryCount: 0, signal: new AbortController().signal, expireInSeconds: 60, heartbeatSeconds: null }]);
     assert.deepEqual(results, [{ id: 'dup', status: 'completed' }]);
     assert.equal(enricher.calls, callsBefore);

@@ -60,8 +60,8 @@ describe('Slack progress and delivery', () => {
     ];
     for (const [ordinal, raw, email, verification] of recs) {
       await pool.query(
-        `INSERT INTO records (list_id, ordinal, line, raw, input, status, email, confidence, verification, pattern, result)
-         VALUES ($1, $2, $3, $4, '{}', 'done', $5, $6, $7, '{first}.{last}', $8)`,
+        `INSERT INTO records (list_id, ordinal, line, raw, domain, status, email, confidence, verification, pattern, result)
+         VALUES ($1, $2, $3, $4, 'x.com', 'done', $5, $6, $7, '{first}.{last}', $8)`,
         [id, ordinal, ordinal + 2, JSON.stringify(raw), email, email ? 90 : 0, verification, JSON.stringify({ status: email ? 'found' : 'not_found' })],
       );
     }

@@ -63,7 +63,7 @@ describe('CSV files shared in Slack', () => {
     assert.equal(done.status, 'done');
     const upload = h.fake.calls.find((c) => c.kind === 'upload')!;
     const lines = upload.body.content.trim().split(/\r?\n/);
-    assert.equal(lines[0], 'First name,Last name,Website,email,confidence,verification,status,pattern');
+    assert.equal(lines[0], 'First name,Last name,Website,email,confidence,verification,status,pattern,industry,is_agency');
     assert.equal(lines.length, 6, 'every row, in order');
     assert.match(lines[1]!, /^Jane,Doe,acme\.com,jane\.doe@acme\.com,92,valid,found/);
     assert.match(lines[2]!, /^John,Catchall,acme\.com,john\.catchall@acme\.com,55,accept_all/);

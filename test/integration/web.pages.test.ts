@@ -74,7 +74,7 @@ describe('web pages in a browser', { skip: existsSync(CHROMIUM) ? false : `no Ch
     assert.equal(download.suggestedFilename(), 'leads-with-emails.csv');
     const csv = (await readFile((await download.path())!, 'utf8')).trim().split(/\r?\n/);
     assert.equal(csv.length, 44);
-    assert.match(csv[0]!, /^First name,Last name,Website,email,confidence,verification,status,pattern$/);
+    assert.match(csv[0]!, /^First name,Last name,Website,email,confidence,verification,status,pattern,industry,is_agency$/);
     assert.match(csv[1]!, /^Person0,Tester0,https:\/\/www.acme0.com,person0.tester0@acme0.com,90,valid,found/);
     assert.match(csv[43]!, /^Slow,Poke,acme.com,slow.poke@acme.com/);
     assert.match(csv[41]!, /skipped: /);

@@ -374,12 +374,12 @@ describe('results writer', () => {
   it('writes a BOM, CRLF, the original columns and then ours', async () => {
     const w = createResultsWriter(header);
     const out = await text(w.csv([
-      { raw: ['Jane', 'Doe', 'Acme, Inc', 'acme.com'], email: 'jane.doe@acme.com', confidence: 92, verification: 'valid', status: 'found', pattern: '{first}.{last}' },
+      { raw: ['Jane', 'Doe', 'Acme, Inc', 'acme.com'], email: 'jane.doe@acme.com', confidence: 92, verification: 'valid', status: 'found', pattern: '{first}.{last}', industry: 'Software & Internet', is_agency: false },
       { raw: ['John', 'Roe', 'Beta', 'beta.io'], email: null, confidence: 0, verification: 'unknown', status: 'not_found', pattern: null },
     ]));
-    assert.equal(out, '\uFEFFFirst name,Last name,Company,Domain,email,confidence,verification,status,pattern\r\n'
-      + 'Jane,Doe,"Acme, Inc",acme.com,jane.doe@acme.com,92,valid,found,{first}.{last}\r\n'
-      + 'John,Roe,Beta,beta.io,,0,unknown,not_found,\r\n');
+    assert.equal(out, '\uFEFFFirst name,Last name,Company,Domain,email,confidence,verification,status,pattern,industry,is_agency\r\n'
+      + 'Jane,Doe,"Acme, Inc",acme.com,jane.doe@acme.com,92,valid,found,{first}.{last},Software & Internet,false\r\n'
+      + 'John,Roe,Beta,beta.io,,0,unknown,not_found,,,\r\n');
   });
 
   it('neutralises cells a spreadsheet would execute, in original cells, header and ours', async () => {
@@ -389,26 +389,26 @@ describe('results writer', () => {
       { raw: ['\tTab', '\rCR', 'safe', 'a=b'] },
     ]));
     const lines = out.slice(1).split('\r\n');
-    assert.equal(lines[0], `"'=HYPERLINK(""http://x"")",Last name,Company,Domain,email,confidence,verification,status,pattern`);
-    assert.equal(lines[1], `'=1+1,'+SUM(A1),'-2,'@cmd,'=evil@x.io,,,found,`);
-    assert.equal(lines[2], `'\tTab,"'\rCR",safe,a=b,,,,,`);
+    assert.equal(lines[0], `"'=HYPERLINK(""http://x"")",Last name,Company,Domain,email,confidence,verification,status,pattern,industry,is_agency`);
+    assert.equal(lines[1], `'=1+1,'+SUM(A1),'-2,'@cmd,'=evil@x.io,,,found,,,`);
+    assert.equal(lines[2], `'\tTab,"'\rCR",safe,a=b,,,,,,,`);
   });
 
   it('renames our columns that clash with the upload\'s, and keeps the upload\'s', () => {
-    assert.deepEqual(outputColumnNames(['E-mail', 'Status', 'toofr_status', 'Name']), ['toofr_email', 'confidence', 'verification', 'toofr_status_2', 'pattern']);
+    assert.deepEqual(outputColumnNames(['E-mail', 'Status', 'toofr_status', 'Name', 'Industry']), ['toofr_email', 'confidence', 'verification', 'toofr_status_2', 'pattern', 'toofr_industry', 'is_agency']);
     const w = createResultsWriter(['Name', 'Email', 'Company'], { includeReason: true });
-    assert.deepEqual(w.columns, ['Name', 'Email', 'Company', 'toofr_email', 'confidence', 'verification', 'status', 'pattern', 'reason']);
-    assert.deepEqual(w.cells({ raw: ['Jane Doe', 'old@acme.com', 'Acme'], email: 'jane@acme.com', reason: 'x' }), ['Jane Doe', 'old@acme.com', 'Acme', 'jane@acme.com', '', '', '', '', 'x']);
+    assert.deepEqual(w.columns, ['Name', 'Email', 'Company', 'toofr_email', 'confidence', 'verification', 'status', 'pattern', 'reason', 'industry', 'is_agency']);
+    assert.deepEqual(w.cells({ raw: ['Jane Doe', 'old@acme.com', 'Acme'], email: 'jane@acme.com', reason: 'x', industry: 'Retail & E-commerce', is_agency: true }), ['Jane Doe', 'old@acme.com', 'Acme', 'jane@acme.com', '', '', '', '', 'x', 'Retail & E-commerce', 'true']);
   });
 
   it('pads short rows and keeps the extra cells of long rows after our columns', () => {
     const w = createResultsWriter(['a', 'b']);
-    assert.deepEqual(w.cells({ raw: ['1'], email: 'e' }), ['1', '', 'e', '', '', '', '']);
-    assert.deepEqual(w.cells({ raw: ['1', '2', '3', '4'], email: 'e' }), ['1', '2', 'e', '', '', '', '', '3', '4']);
+    assert.deepEqual(w.cells({ raw: ['1'], email: 'e' }), ['1', '', 'e', '', '', '', '', '', '']);
+    assert.deepEqual(w.cells({ raw: ['1', '2', '3', '4'], email: 'e' }), ['1', '2', 'e', '', '', '', '', '', '', '3', '4']);
   });
 
   it('writes the header even with no rows, and uses the given delimiter', async () => {
-    assert.equal(await text(createResultsWriter(['a;b', 'c'], { delimiter: ';' }).csv([])), '\uFEFF"a;b";c;email;confidence;verification;status;pattern\r\n');
+    assert.equal(await text(createResultsWriter(['a;b', 'c'], { delimiter: ';' }).csv([])), '\uFEFF"a;b";c;email;confidence;verification;status;pattern;industry;is_agency\r\n');
   });
 
   it('streams into a writable with backpressure', async () => {
@@ -427,7 +427,7 @@ describe('results writer', () => {
     await pipeline(rows(), w.stream(), sink);
     const out = received.join('');
     assert.equal(out.split('\r\n').length, 5002); // header + rows + trailing empty
-    assert.ok(out.endsWith('F4999,L4999,Co,co.io,,,,found,\r\n'));
+    assert.ok(out.endsWith('F4999,L4999,Co,co.io,,,,found,,,\r\n'));
   });
 
   it('passes an error from the rows to the reader', async () => {
@@ -456,14 +456,14 @@ describe('round trip', () => {
 
     assert.equal(second.meta.encoding, 'utf-8');
     assert.equal(second.meta.bom, true);
-    assert.deepEqual(second.meta.header, [...first.meta.header, 'email', 'confidence', 'verification', 'status', 'pattern']);
+    assert.deepEqual(second.meta.header, [...first.meta.header, 'email', 'confidence', 'verification', 'status', 'pattern', 'industry', 'is_agency']);
     const width = first.meta.header.length;
     for (const [i, row] of first.rows.entries()) {
       const padded = [...row.raw, ...Array<string>(Math.max(0, width - row.raw.length)).fill('')];
       const back = second.rows[i].raw;
       assert.deepEqual(back.slice(0, width), padded.slice(0, width), `row ${i}`);
-      assert.deepEqual(back.slice(width, width + 5), ['x@y.io', '50', 'valid', 'found', '{first}']);
-      assert.deepEqual(back.slice(width + 5), row.raw.slice(width));
+      assert.deepEqual(back.slice(width, width + 7), ['x@y.io', '50', 'valid', 'found', '{first}', '', '']);
+      assert.deepEqual(back.slice(width + 7), row.raw.slice(width));
     }
     assert.equal(second.rows[4].raw[1], '"Roe'); // the stray quote survives as text
   });

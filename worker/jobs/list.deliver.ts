@@ -7,6 +7,7 @@ import type { Job } from 'pg-boss';
 import { getList } from '../../core/lists/store.ts';
 import { QUEUES, type Payloads } from '../../core/queue/queues.ts';
 import type { WorkerContext } from '../context.ts';
+import { classifyListCompanies } from './list.classify.ts';
 
 export const QUEUE = QUEUES.listDeliver;
 
@@ -15,6 +16,9 @@ export function handler(ctx: WorkerContext) {
     const { listId } = job!.data;
     const list = await getList(ctx.pool, listId);
     if (!list || list.delivered_at) return;
+    // The file carries each company's industry: whatever list.classify has not done yet (it was
+    // slow, or crashed) is done now; usually that is nothing.
+    if (list.status !== 'failed') await classifyListCompanies(ctx, listId, job!.signal);
     await ctx.notifiers[list.source]?.deliver?.(list, { pool: ctx.pool, log: ctx.log, signal: job!.signal });
     await ctx.pool.query(
       `UPDATE lists SET delivered_at = now(), updated_at = now(),

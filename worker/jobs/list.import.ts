@@ -66,6 +66,8 @@ export async function importList(ctx: WorkerContext, listId: string): Promise<vo
         WHERE id = $1`,
       [listId],
     );
+    // Companies are read while the records are looked up, not after (list.classify.ts).
+    await ctx.boss.send(QUEUES.listClassify, { listId }, { priority: PRIORITY.list, db: inTransaction(client) });
     // Every record may already be done (or every row was bad): then nobody else will finish the list.
     await queueDeliveryIfComplete(client, ctx.boss, listId);
   });
@@ -127,7 +129,7 @@ class ChunkWriter {
   private constructor(client: PoolClient, listId: string) {
     this.client = client;
     this.listId = listId;
-    this.copy = client.query(copyFrom('COPY records (list_id, ordinal, line, raw, input, status, reason) FROM STDIN'));
+    this.copy = client.query(copyFrom('COPY records (list_id, ordinal, line, raw, domain, status, reason) FROM STDIN'));
     this.done = finished(this.copy);
     // Until commit() awaits it, a failed COPY must not surface as an unhandled rejection.
     this.done.catch(() => undefined);
@@ -149,7 +151,9 @@ class ChunkWriter {
     if (row.reason) this.bad++;
     this.last = row.ordinal;
     const reason = row.reason ? copyText(row.reason) : '\\N';
-    this.buf += `${this.listId}\t${row.ordinal}\t${row.line}\t${copyText(JSON.stringify(row.raw))}\t${copyText(JSON.stringify(row.input ?? {}))}\t${row.reason ? 'bad' : 'pending'}\t${reason}\n`;
+    // A good row's domain was normalised by checkRow; a skipped row keeps none (nothing looks it up).
+    const domain = !row.reason && row.input.domain ? copyText(row.input.domain) : '\\N';
+    this.buf += `${this.listId}\t${row.ordinal}\t${row.line}\t${copyText(JSON.stringify(row.raw))}\t${domain}\t${row.reason ? 'bad' : 'pending'}\t${reason}\n`;
     if (this.buf.length >= COPY_CHUNK_CHARS) {
       const ok = this.copy.write(this.buf);
       this.buf = '';
@@ -207,7 +211,7 @@ async function queueRecordJobs(ctx: WorkerContext, listId: string, upTo: number)
       if (from >= last) return true;
       const to = Math.min(last, from + JOB_BATCH);
       const { rows } = await client.query<{ id: number; domain: string | null }>(
-        `SELECT id, input->>'domain' AS domain FROM records
+        `SELECT id, domain FROM records
           WHERE list_id = $1 AND ordinal > $2 AND ordinal <= $3 AND status = 'pending'`,
         [listId, from, to],
       );

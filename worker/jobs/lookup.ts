@@ -1,34 +1,42 @@
 /**
- * lookup: one find/verify/pattern asked from Slack or the API. These have their own queue and
+ * lookup: one find/verify/pattern/company asked from Slack or the API. These have their own queue and
  * workers at the highest priority, so a single lookup never waits behind a 10,000-row list.
  */
 import type { Job } from 'pg-boss';
 import type { FindInput } from '../../core/engine/types.ts';
 import { QUEUES, QUEUE_OPTIONS, type Payloads } from '../../core/queue/queues.ts';
 import type { WorkerContext } from '../context.ts';
+import type { LookupKind } from '../../core/lookups.ts';
+import { CompanyInputError } from '../../core/classify/company-store.ts';
 
 export const QUEUE = QUEUES.lookup;
 
 export function handler(ctx: WorkerContext) {
   return async ([job]: Job<Payloads['lookup']>[]) => {
     const { lookupId } = job!.data;
-    const { rows: [lookup] } = await ctx.pool.query<{ kind: 'find' | 'verify' | 'pattern'; input: Record<string, string>; status: string }>(
+    const { rows: [lookup] } = await ctx.pool.query<{ kind: LookupKind; input: Record<string, string>; status: string }>(
       'SELECT kind, input, status FROM lookups WHERE id = $1',
       [lookupId],
     );
     if (!lookup || lookup.status !== 'pending') return;
     const ectx = { signal: job!.signal, attempt: job!.retryCount };
+    const fail = (message: string) =>
+      ctx.pool.query(`UPDATE lookups SET status = 'failed', error = $2, finished_at = now() WHERE id = $1 AND status = 'pending'`, [lookupId, message]);
     try {
       const result =
         lookup.kind === 'find'
           ? await ctx.enricher.find(lookup.input as FindInput, ectx)
           : lookup.kind === 'verify'
             ? await ctx.enricher.verify(lookup.input.email ?? '', ectx)
-            : await ctx.enricher.pattern(lookup.input.domain ?? '', ectx);
+            : lookup.kind === 'company'
+              ? await ctx.companies.classify(lookup.input.domain ?? '', { refresh: Boolean(lookup.input.refresh) })
+              : await ctx.enricher.pattern(lookup.input.domain ?? '', ectx);
       await ctx.pool.query(`UPDATE lookups SET status = 'done', result = $2, finished_at = now() WHERE id = $1 AND status = 'pending'`, [lookupId, JSON.stringify(result)]);
     } catch (err) {
-      if (job!.retryCount < (QUEUE_OPTIONS.lookup.retryLimit ?? 0)) throw err;
-      await ctx.pool.query(`UPDATE lookups SET status = 'failed', error = $2, finished_at = now() WHERE id = $1 AND status = 'pending'`, [lookupId, (err as Error).message]);
+      // Not a company domain at all: the asker's mistake, which no retry fixes.
+      if (err instanceof CompanyInputError) await fail(err.message);
+      else if (job!.retryCount < (QUEUE_OPTIONS.lookup.retryLimit ?? 0)) throw err;
+      else await fail((err as Error).message);
     }
     await ctx.pool.query(`SELECT pg_notify('toofr_lookup_finished', $1)`, [lookupId]);
   };

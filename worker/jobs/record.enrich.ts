@@ -12,6 +12,8 @@ import { withTransaction, type PoolClient } from '../../core/db/pool.ts';
 import type { FindAnswer, FindInput } from '../../core/engine/types.ts';
 import { inTransaction } from '../../core/queue/boss.ts';
 import { MAX_RECHECKS, PRIORITY, QUEUES, QUEUE_OPTIONS, type Payloads } from '../../core/queue/queues.ts';
+import { inputOf } from '../../core/lists/read-csv.ts';
+import type { ColumnMapping } from '../../core/lists/columns.ts';
 import type { WorkerContext } from '../context.ts';
 import { queueDeliveryIfComplete } from '../delivery.ts';
 
@@ -21,6 +23,8 @@ export interface RecordRow {
   id: number;
   list_id: string;
   input: FindInput;
+  /** The normalised company domain (null only for rows that were skipped at import). */
+  domain: string | null;
   status: string;
   attempts: number;
 }
@@ -33,12 +37,21 @@ export type Outcome =
 
 /** The records behind a set of jobs; records of a failed or cancelled list are left out. */
 export async function loadRecords(ctx: WorkerContext, recordIds: number[]): Promise<Map<number, RecordRow>> {
-  const { rows } = await ctx.pool.query<RecordRow>(
-    `SELECT r.id, r.list_id, r.input, r.status, r.attempts FROM records r JOIN lists l ON l.id = r.list_id
+  const { rows } = await ctx.pool.query<Omit<RecordRow, 'input'> & { raw: string[]; mapping: ColumnMapping | null; width: number | null }>(
+    `SELECT r.id, r.list_id, r.raw, r.domain, r.status, r.attempts, l.mapping, jsonb_array_length(l.header) AS width
+       FROM records r JOIN lists l ON l.id = r.list_id
       WHERE r.id = ANY($1::bigint[]) AND l.status NOT IN ('failed', 'cancelled')`,
     [recordIds],
   );
-  return new Map(rows.map((r) => [r.id, r]));
+  return new Map(
+    rows.map(({ raw, mapping, width, ...r }) => {
+      // The lookup input is rebuilt from the row as read and the list's mapping (the import
+      // stores only the domain it normalised), so it is exactly what the import checked.
+      const input: FindInput = inputOf(raw, mapping ?? {}, width ?? raw.length);
+      if (r.domain) input.domain = r.domain;
+      return [r.id, { ...r, input }];
+    }),
+  );
 }
 
 /** Runs the engine for one record; never throws (a failure is an outcome to settle). */
@@ -136,7 +149,7 @@ export async function settle(ctx: WorkerContext, client: PoolClient, outcomes: O
         data: { recordId: o.rec.id, listId: o.rec.list_id },
         priority: PRIORITY.recheck,
         startAfter: Math.max(1, Math.round(o.answer.retry_after_seconds ?? 300)),
-        group: { id: o.rec.input.domain ?? 'none' },
+        group: { id: o.rec.domain ?? 'none' },
       })),
       { db: inTransaction(client) },
     );
