@@ -1,5 +1,5 @@
 /**
- * find / verify / pattern: each becomes a lookup on the high-priority queue, and the request
+ * find / verify / pattern / company: each becomes a lookup on the high-priority queue, and the request
  * waits for its answer up to its deadline (`max_duration`, default 10 s, at most 20 s). Past it
  * the answer is 202 with a URL to poll; the lookup keeps running in a worker either way, so a
  * slow mail server never holds a request (or a platform router's 30 s limit) hostage.
@@ -9,7 +9,9 @@ import type { WebDeps } from '../web.ts';
 import { getLookup, requestLookup, type LookupInput, type LookupKind, type LookupRow } from '../../core/lookups.ts';
 import { callerOf } from './auth.ts';
 import { checkQuota } from './quota.ts';
-import { findQuery, idParam, MAX_DURATION_DEFAULT, patternQuery, verifyQuery } from './schemas.ts';
+import { companyQuery, findQuery, idParam, MAX_DURATION_DEFAULT, patternQuery, verifyQuery } from './schemas.ts';
+import { resolveCompanyDomain } from '../../core/engine/domain.ts';
+import { ApiError } from './errors.ts';
 import { parse } from './validate.ts';
 import { remainingMs } from './deadline.ts';
 
@@ -52,7 +54,7 @@ export function lookupRoutes(deps: WebDeps): Router {
 
   async function run(req: Request, res: Response, kind: LookupKind, input: LookupInput, maxDuration: number | undefined) {
     const { accountId } = callerOf(res);
-    // Verifying and reading patterns find nothing new; only finds can exhaust the quota.
+    // Verifying, reading patterns and classifying companies find no address; only finds can exhaust the quota.
     if (kind === 'find') await checkQuota(deps.pool, accountId, deps.settings.api.monthlyLookupQuota);
     const id = await requestLookup(deps.pool, deps.boss, accountId, kind, input);
     // The deadline covers the whole request; keep a little for reading the answer and replying.
@@ -79,11 +81,20 @@ export function lookupRoutes(deps: WebDeps): Router {
     await run(req, res, 'pattern', { domain: q.domain }, q.max_duration);
   });
 
+  r.get('/company', async (req, res) => {
+    const q = parse(companyQuery, req.query);
+    // The worker would refuse these too (as a failed lookup); say it now, as a 400 with the why.
+    // Test and lab names (.test, .example) only where private websites are allowed, as the worker does.
+    const d = resolveCompanyDomain(q.domain, { allowReserved: deps.settings.web.allowPrivate });
+    if (!d.ok) throw new ApiError(400, 'invalid_request', `domain: ${d.reason}. Send the company's domain, e.g. ?domain=acme.com.`);
+    await run(req, res, 'company', q.refresh ? { domain: d.domain, refresh: true } : { domain: d.domain }, q.max_duration);
+  });
+
   r.get('/lookups/:id', async (req, res) => {
     const { id } = parse(idParam, req.params);
     const row = await getLookup(deps.pool, id, callerOf(res).accountId);
     if (!row) {
-      res.status(404).json({ error: { code: 'not_found', message: `No lookup ${id} in this account. Lookup ids come from a 202 answer of find, verify or pattern.` } });
+      res.status(404).json({ error: { code: 'not_found', message: `No lookup ${id} in this account. Lookup ids come from a 202 answer of find, verify, pattern or company.` } });
       return;
     }
     sendLookup(res, row, id);

@@ -53,8 +53,8 @@ export function openApiDocument(publicUrl: string): Obj {
       title: 'Toofr API',
       version: '1',
       description:
-        "Find a person's work email from name and company, verify addresses, read a company's pattern, and run whole CSV lists. " +
-        'Requests never hang: find, verify and pattern wait at most `max_duration` seconds, then answer 202 with a URL to poll. ' +
+        "Find a person's work email from name and company, verify addresses, read a company's pattern, industry and agency status, and run whole CSV lists. " +
+        'Requests never hang: find, verify, pattern and company wait at most `max_duration` seconds, then answer 202 with a URL to poll. ' +
         'Errors are `{error: {code, message}}`.',
     },
     servers: [{ url: publicUrl }],
@@ -63,6 +63,13 @@ export function openApiDocument(publicUrl: string): Obj {
       '/api/v1/find': lookupOp('Find an address', 'first + last (or full_name) and company (a domain or website).', s.findQuery, 'FindResult'),
       '/api/v1/verify': lookupOp('Verify an address', 'Whether the address exists, with flags (webmail, disposable, role).', s.verifyQuery, 'VerifyResult'),
       '/api/v1/pattern': lookupOp("A company's address pattern", 'The pattern learned for the domain, with its evidence.', s.patternQuery, 'PatternResult'),
+      '/api/v1/company': lookupOp(
+        "A company's industry and whether it is an agency",
+        "Read from the company's homepage (once per domain, then cached): industry with its NAICS code and confidence, the top 3 industries, agency or not, the evidence, and which page was read. " +
+          'A site that cannot be read (none, blocked, timeout) is not an error: industry is unknown and `website.reason` says why. Does not count against the monthly quota.',
+        s.companyQuery,
+        'CompanyResult',
+      ),
       '/api/v1/lookups/{id}': {
         get: {
           summary: 'Poll a lookup',
@@ -120,6 +127,7 @@ export function openApiDocument(publicUrl: string): Obj {
         FindResult: jsonSchema(s.lookupDone(s.findAnswer)),
         VerifyResult: jsonSchema(s.lookupDone(s.verifyAnswer)),
         PatternResult: jsonSchema(s.lookupDone(s.patternAnswer)),
+        CompanyResult: jsonSchema(s.lookupDone(s.companyAnswer)),
         List: jsonSchema(s.listBody),
         ListsPage: jsonSchema(s.listsPage),
         RecordsPage: jsonSchema(s.recordsPage),

@@ -58,6 +58,26 @@ export const patternQuery = z.object({
   max_duration: maxDuration,
 });
 
+/** A company: its domain, a website URL or an email address at it (the API reduces it to the domain). */
+export const companyQuery = z.object({
+  domain: z
+    .string({ error: (iss) => (iss.input === undefined ? 'domain is required: send the company\'s domain, e.g. ?domain=acme.com (a website or an email address at the company works too)' : 'domain must be given once, as text') })
+    .trim()
+    .min(1, { message: 'domain must not be empty: send the company\'s domain, e.g. ?domain=acme.com', abort: true })
+    .max(253, { message: 'domain must be at most 253 characters' })
+    .refine((v) => !CONTROL.test(v), { message: 'domain must not contain control characters' })
+    .refine((v) => DOMAIN_RE.test(v) || EMAIL_RE.test(v), {
+      message: 'domain must be a company domain such as acme.com (a website such as https://www.acme.com or an email address at the company works too)',
+    })
+    .describe('Company domain, website or an email address at the company, e.g. acme.com'),
+  refresh: z
+    .enum(['true', 'false', '1', '0'], { message: 'refresh must be true or false' })
+    .transform((v) => v === 'true' || v === '1')
+    .optional()
+    .describe('true: read the homepage again instead of answering from the cache (answers are kept 90 days, failed reads 1 day)'),
+  max_duration: maxDuration,
+});
+
 export const idParam = z.object({ id: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, { message: 'id must be a list or lookup id (a UUID)' }) });
 
 const limit = (max: number, dflt: number) =>
@@ -138,8 +158,30 @@ export const patternAnswer = z.object({
   reason: z.string().optional(),
 });
 
+const industry = z.string().describe('Industry id (one of about 20 classes), or unknown');
+export const companyAnswer = z.object({
+  domain: z.string(),
+  industry,
+  industry_name: z.string().describe('Display name, e.g. Marketing & Advertising'),
+  naics: z.string().nullable().describe('NAICS 2017 code of the industry; null when unknown'),
+  confidence: z.number().min(0).max(1).describe('Probability of the industry, 0–1'),
+  top3: z.array(z.object({ industry, name: z.string(), naics: z.string().nullable(), probability: z.number().min(0).max(1) })),
+  is_agency: z.boolean().describe('Whether the company is an agency (works for clients: advertising, digital, recruiting…)'),
+  agency_confidence: z.number().min(0).max(1),
+  evidence: z.array(z.string()).describe('Why, in a few words each'),
+  website: z.object({
+    status: z.enum(['ok', 'no_website', 'unreachable', 'blocked', 'timeout', 'not_html', 'http_error', 'too_many_redirects']),
+    url: z.string().optional().describe('The page that was read'),
+    reason: z.string().optional().describe('Why the homepage could not be read (industry is then unknown; not an error)'),
+    ms: z.number(),
+    truncated: z.boolean(),
+  }),
+  checked_at: z.string().describe('When the homepage was read'),
+  cached: z.boolean().describe('True when answered from the cache'),
+});
+
 export const lookupDone = (data: z.ZodType) =>
-  z.object({ id: z.uuid(), kind: z.enum(['find', 'verify', 'pattern']), status: z.literal('done'), data });
+  z.object({ id: z.uuid(), kind: z.enum(['find', 'verify', 'pattern', 'company']), status: z.literal('done'), data });
 
 export const lookupPending = z.object({
   status: z.literal('pending'),

@@ -9,7 +9,8 @@ import type { Pool } from '../../core/db/pool.ts';
 import type { FindAnswer, PatternAnswer, VerifyAnswer } from '../../core/engine/types.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { LookupRow, LookupWaiter } from '../../core/lookups.ts';
-import { findMessage, lookupFailedMessage, patternMessage, stillWorkingMessage, verifyMessage, type Message } from './blocks.ts';
+import type { CachedCompany } from '../../core/classify/company-store.ts';
+import { companyMessage, findMessage, lookupFailedMessage, patternMessage, stillWorkingMessage, verifyMessage, type Message } from './blocks.ts';
 
 export interface AnswerDeps {
   pool: Pool;
@@ -34,6 +35,7 @@ export function answerMessage(row: LookupRow, label: string): Message {
   if (row.status === 'failed' || !row.result) return lookupFailedMessage(label, row.error ?? 'the lookup failed');
   if (row.kind === 'find') return findMessage(label, row.result as FindAnswer);
   if (row.kind === 'verify') return verifyMessage(row.result as VerifyAnswer);
+  if (row.kind === 'company') return companyMessage(row.result as CachedCompany);
   return patternMessage(row.result as PatternAnswer);
 }
 

@@ -4,6 +4,7 @@
  */
 import type { FindAnswer, PatternAnswer, ScorePart, VerifyAnswer } from '../../core/engine/types.ts';
 import type { ListRow } from '../../core/lists/store.ts';
+import type { CachedCompany } from '../../core/classify/company-store.ts';
 
 export interface Message {
   text: string;
@@ -28,13 +29,14 @@ export function helpMessage(problem?: string): Message {
     '`/toofr Jane Doe, Acme Inc` — the same, with the full name before a comma',
     '`/toofr verify jane@acme.com` — is this address real?',
     '`/toofr pattern acme.com` — how addresses at this company are made, with the evidence',
+    '`/toofr company acme.com` — the company\'s industry (with its NAICS code) and whether it is an agency, from its homepage',
     '`/toofr lists` — this workspace\'s recent lists',
     '*Lists:* share a CSV (first name, last name, company or website) in a channel I am in, or send it to me directly; I reply in its thread and post the file with emails when done.',
   ];
   const blocks: Block[] = [];
   if (problem) blocks.push(section(`:warning: ${esc(problem)}`));
   blocks.push(section('*How to use /toofr*'), section(lines.join('\n')));
-  return { text: problem ? `${problem} Usage: /toofr First Last company.com | verify email | pattern domain | lists | help` : 'How to use /toofr', blocks };
+  return { text: problem ? `${problem} Usage: /toofr First Last company.com | verify email | pattern domain | company domain | lists | help` : 'How to use /toofr', blocks };
 }
 
 export function workingMessage(what: string): Message {
@@ -89,6 +91,52 @@ export function patternMessage(a: PatternAnswer): Message {
   const evidence = a.evidence.slice(0, 6).map((e) => `\`${esc(e.pattern)}\` ×${e.count}`).join(', ');
   blocks.push(context([evidence && `Evidence: ${evidence}`, a.accept_all ? 'the server accepts any address' : '', a.mx.length ? `mail servers: ${esc(a.mx.slice(0, 3).join(', '))}` : ''].filter(Boolean).join(' · ') || 'No learned addresses yet: this is the most common pattern.'));
   return { text: `${a.domain}: ${a.pattern}`, blocks };
+}
+
+const pct = (p: number) => `${Math.round(p * 100)}%`;
+
+/** Plain words for why a homepage could not be read (website.status), when the fetcher gave no reason. */
+const SITE_PROBLEM: Record<string, string> = {
+  no_website: 'no website answers at this domain',
+  unreachable: 'nothing answered',
+  blocked: 'it points at a private address',
+  timeout: 'it did not answer in time',
+  not_html: 'it is not a web page',
+  http_error: 'it answered with an error',
+  too_many_redirects: 'too many redirects',
+};
+
+/** `/toofr company`: industry + NAICS, confidence, agency or not, top 3, evidence, the page read. */
+export function companyMessage(c: CachedCompany): Message {
+  const site = c.website ?? { status: 'ok', ms: 0, truncated: false };
+  const read = site.status === 'ok';
+  const why = site.reason || SITE_PROBLEM[site.status] || site.status;
+  const known = c.industry !== 'unknown';
+  const industry = known ? `${c.industry_name} (NAICS ${c.naics ?? '—'})` : 'Unknown';
+  const agency = !read ? 'Unknown' : c.is_agency ? `:briefcase: Agency (${pct(c.agency_confidence)})` : `Not an agency (${pct(1 - c.agency_confidence)})`;
+  const head = known
+    ? `*${esc(c.domain)}* — *${esc(c.industry_name)}* (NAICS ${esc(c.naics ?? '—')}) · ${pct(c.confidence)} confidence · ${c.is_agency ? 'agency' : 'not an agency'}`
+    : read
+      ? `*${esc(c.domain)}* — industry *Unknown*: the homepage does not say enough to tell.`
+      : `*${esc(c.domain)}* — industry *Unknown*: I couldn't read the website: ${esc(why)}.`;
+  const blocks: Block[] = [
+    section(head),
+    fields(
+      `*Industry*\n${esc(industry)}`,
+      `*Confidence*\n${known ? pct(c.confidence) : '—'}`,
+      `*Agency*\n${agency}`,
+      `*Website*\n${read ? esc(site.url ?? c.domain) : `not read${site.url ? ` (${esc(site.url)})` : ''}`}`,
+    ),
+  ];
+  if (c.top3?.length) blocks.push(context(`${known ? 'Top 3' : 'Closest'}: ${c.top3.map((t) => `${esc(t.name)} ${pct(t.probability)}${t.naics ? ` (NAICS ${esc(t.naics)})` : ''}`).join(' · ')}`));
+  // An unread site's only evidence is why it was not read, which the first line already says.
+  const evidence = read ? (c.evidence ?? []).slice(0, 4) : [];
+  if (evidence.length) blocks.push(context(`Why: ${evidence.map(esc).join(' · ')}`));
+  if (c.cached && c.checked_at) blocks.push(context(`From the cache: homepage read ${c.checked_at.slice(0, 16).replace('T', ' ')} UTC`));
+  const text = known
+    ? `${c.domain}: ${c.industry_name} (NAICS ${c.naics ?? '—'}), ${pct(c.confidence)} — ${c.is_agency ? 'agency' : 'not an agency'}`
+    : `${c.domain}: industry unknown${read ? '' : ` — couldn't read the website: ${why}`}`;
+  return { text, blocks };
 }
 
 export function lookupFailedMessage(label: string, error: string): Message {

@@ -13,7 +13,8 @@ import { ensureAccount, type ListRow } from '../../core/lists/store.ts';
 import { requestLookup, type LookupWaiter } from '../../core/lookups.ts';
 import { answerWhenDone, owe, postResponse } from './answers.ts';
 import { helpMessage, listsMessage, lookupFailedMessage, workingMessage } from './blocks.ts';
-import { parseCommand } from './parse-command.ts';
+import { parseCommand, type Command } from './parse-command.ts';
+import { resolveCompanyDomain } from '../../core/engine/domain.ts';
 
 export interface CommandDeps {
   settings: Settings;
@@ -29,7 +30,7 @@ export interface CommandDeps {
 export function registerCommand(app: App, deps: CommandDeps): void {
   const { pool, boss, log } = deps;
   app.command('/toofr', async ({ command, ack }) => {
-    const cmd = parseCommand(command.text);
+    const cmd = checkCompany(parseCommand(command.text), deps.settings);
     if (cmd.kind === 'help' || cmd.kind === 'usage') {
       await ack({ response_type: 'ephemeral', ...helpMessage(cmd.kind === 'usage' ? cmd.problem : undefined) } as never);
       return;
@@ -47,8 +48,9 @@ export function registerCommand(app: App, deps: CommandDeps): void {
       }
       return;
     }
-    const label = cmd.kind === 'find' ? cmd.label : cmd.kind === 'verify' ? cmd.email : `the pattern at ${cmd.domain}`;
-    await ack({ response_type: 'ephemeral', ...workingMessage(cmd.kind === 'verify' ? `Verifying ${label}` : `Looking up ${label}`) } as never);
+    const label = cmd.kind === 'find' ? cmd.label : cmd.kind === 'verify' ? cmd.email : cmd.kind === 'company' ? `the company ${cmd.domain}` : `the pattern at ${cmd.domain}`;
+    const working = cmd.kind === 'verify' ? `Verifying ${label}` : cmd.kind === 'company' ? `Reading ${cmd.domain}'s website` : `Looking up ${label}`;
+    await ack({ response_type: 'ephemeral', ...workingMessage(working) } as never);
     const work = (async () => {
       try {
         const accountId = await ensureAccount(pool, 'slack', teamId, command.team_domain);
@@ -65,4 +67,15 @@ export function registerCommand(app: App, deps: CommandDeps): void {
     await work;
     deps.inFlight?.delete(work);
   });
+}
+
+/**
+ * A company's domain is checked here, as the worker would (IP, unknown suffix…), so the asker
+ * gets the reason with the usage at once instead of a failed lookup; `.test` and other lab names
+ * only where private websites are allowed, like the worker.
+ */
+function checkCompany(cmd: Command, settings: Settings): Command {
+  if (cmd.kind !== 'company') return cmd;
+  const d = resolveCompanyDomain(cmd.domain, { allowReserved: settings.web.allowPrivate });
+  return d.ok ? { kind: 'company', domain: d.domain } : { kind: 'usage', problem: `${d.reason}.` };
 }

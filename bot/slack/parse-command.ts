@@ -12,6 +12,7 @@ export type Command =
   | { kind: 'find'; input: FindInput; label: string }
   | { kind: 'verify'; email: string }
   | { kind: 'pattern'; domain: string }
+  | { kind: 'company'; domain: string }
   | { kind: 'lists' };
 
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
@@ -51,6 +52,15 @@ export function parseCommand(raw: string): Command {
     const value = bare(rest.join(' ').trim());
     if (rest.length !== 1 || !DOMAIN_OR_URL.test(value)) return usage(value ? `\`${value}\` is not a domain such as acme.com.` : 'Say which domain, e.g. `pattern acme.com`.');
     return { kind: 'pattern', domain: hostOf(value) };
+  }
+
+  if (word === 'company') {
+    const value = bare(rest.join(' ').trim());
+    if (rest.length !== 1 || !(DOMAIN_OR_URL.test(value) || EMAIL.test(value))) {
+      return usage(value ? `\`${value}\` is not a domain such as acme.com (a website or an email address at the company works too).` : 'Say which company, e.g. `company acme.com`.');
+    }
+    // An address → its domain; a website → its host (the worker reduces it to the registrable domain).
+    return { kind: 'company', domain: EMAIL.test(value) ? value.slice(value.lastIndexOf('@') + 1).toLowerCase() : hostOf(value) };
   }
 
   // A lone address: the only useful thing to do with it is to verify it.

@@ -4,7 +4,7 @@
  * Lookups of a person named "Slow" wait on a gate the test opens, so deadline tests need no
  * timing luck.
  */
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Settings } from '../../core/config.ts';
 import type { Services } from '../../core/services.ts';
@@ -18,6 +18,8 @@ import { createWebApp } from '../../bot/web.ts';
 import { freshServices } from '../helpers/db.ts';
 import { fakeEnricher } from '../helpers/fake-enricher.ts';
 import { startTestWorker } from '../helpers/pipeline.ts';
+import { createCompanies, type Companies } from '../../core/classify/companies.ts';
+import type { Pool } from '../../core/db/pool.ts';
 
 export interface Gate {
   open(): void;
@@ -33,6 +35,45 @@ export function gate(): Gate {
 /** fetch's Response, with JSON bodies typed loosely: tests assert on their shape. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type ApiResponse = Omit<Response, 'json'> & { json(): Promise<any> };
+
+/** An advertising agency's homepage, as the fixture web server serves it. */
+export const AGENCY_HOME = `<!doctype html><html><head><title>Brandworks – creative advertising agency</title>
+<meta name="description" content="Brandworks is an independent creative advertising agency: brand strategy, campaigns and digital marketing for our clients."></head>
+<body><nav><a>Work</a><a>Clients</a><a>Services</a><a>Contact</a></nav><h1>Campaigns for brands</h1>
+<h2>Our work</h2><p>Case studies for our clients. Brand identity, advertising campaigns, media buying and social media marketing.</p>
+<p>We are an award-winning agency. Start a project with us.</p></body></html>`;
+
+/**
+ * Company classification for API/Slack tests: the real classifier and cache; names ending in
+ * `brandworks.com` resolve to a local web server serving AGENCY_HOME, names ending in
+ * `slowco.com` resolve only once `slow` is opened, and every other name has no website.
+ */
+export async function fixtureCompanies(): Promise<{ companies(pool: Pool): Companies; slow: Gate; hits(): number; close(): Promise<void> }> {
+  let hits = 0;
+  const server = http.createServer((_req, res) => {
+    hits++;
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(AGENCY_HOME);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const slow = gate();
+  const resolveHost = async (host: string): Promise<string[]> => {
+    if (host.endsWith('slowco.com')) await slow.opened;
+    if (host.endsWith('brandworks.com') || host.endsWith('slowco.com')) return ['127.0.0.1'];
+    throw Object.assign(new Error(`${host}: no such host (offline test)`), { code: 'ENOTFOUND' });
+  };
+  return {
+    companies: (pool) => createCompanies({ pool, settings: { web: { allowPrivate: true }, dns: { servers: undefined } }, fetch: { resolveHost, ports: { http: port, https: 1 } } }),
+    slow,
+    hits: () => hits,
+    close: async () => {
+      slow.open();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
 
 export interface ApiHarness {
   settings: Settings;
@@ -68,7 +109,7 @@ export async function listenApp(settings: Settings, services: Services, log: Log
   };
 }
 
-export async function startApiHarness(name: string, overrides: Record<string, string> = {}, opts: { notifiers?: (deps: { settings: Settings; pool: Services['db']['pool']; log: Logger }) => Notifiers; enricher?: Enricher } = {}): Promise<ApiHarness> {
+export async function startApiHarness(name: string, overrides: Record<string, string> = {}, opts: { notifiers?: (deps: { settings: Settings; pool: Services['db']['pool']; log: Logger }) => Notifiers; enricher?: Enricher; companies?: (pool: Pool) => Companies } = {}): Promise<ApiHarness> {
   const { settings, services, log } = await freshServices(name, { LOCAL_MODE: 'false', ALLOW_PRIVATE_CALLBACKS: 'true', ...overrides });
   const slow = gate();
   const fake = opts.enricher ?? fakeEnricher();
@@ -79,7 +120,7 @@ export async function startApiHarness(name: string, overrides: Record<string, st
       return fake.find(input, ctx);
     },
   };
-  const worker = await startTestWorker(services, log, enricher, { notifiers: opts.notifiers?.({ settings, pool: services.db.pool, log }), progressIntervalSeconds: 1 });
+  const worker = await startTestWorker(services, log, enricher, { notifiers: opts.notifiers?.({ settings, pool: services.db.pool, log }), progressIntervalSeconds: 1, companies: opts.companies?.(services.db.pool) });
   const waiter = new LookupWaiter({ url: settings.databaseUrl!, schema: settings.databaseSchema, log });
   await waiter.start();
   const web = await listenApp(settings, services, log, waiter);

@@ -21,6 +21,7 @@ describe('API OpenAPI document and docs page', () => {
     const ops = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([p, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${p}`));
     assert.deepEqual(ops.sort(), [
       'DELETE /api/v1/lists/{id}',
+      'GET /api/v1/company',
       'GET /api/v1/find',
       'GET /api/v1/lists',
       'GET /api/v1/lists/{id}',
@@ -53,11 +54,28 @@ describe('API OpenAPI document and docs page', () => {
     assert.deepEqual(doc.components.schemas.Error.required, ['error']);
   });
 
+  it('should document the company lookup: its parameters, its answer and its 202', async () => {
+    const doc = await (await h.get('/api/v1/openapi.json', null)).json();
+    const op = doc.paths['/api/v1/company'].get;
+    const params = Object.fromEntries(op.parameters.map((p: { name: string }) => [p.name, p]));
+    assert.deepEqual(Object.keys(params).sort(), ['domain', 'max_duration', 'refresh']);
+    assert.equal(params.domain.required, true);
+    assert.equal(params.domain.schema.maxLength, 253);
+    assert.deepEqual([...params.refresh.schema.enum].sort(), ['0', '1', 'false', 'true']);
+    assert.ok(op.responses['202'] && op.responses['400']);
+    assert.equal(op.responses['200'].content['application/json'].schema.$ref, '#/components/schemas/CompanyResult');
+    const data = doc.components.schemas.CompanyResult.properties.data;
+    for (const field of ['industry', 'industry_name', 'naics', 'confidence', 'top3', 'is_agency', 'agency_confidence', 'evidence', 'website', 'checked_at', 'cached']) {
+      assert.ok(data.properties[field], `CompanyResult.data.${field} is documented`);
+    }
+    assert.ok(doc.components.schemas.CompanyResult.properties.kind.enum.includes('company'));
+  });
+
   it('should render a docs page from the document', async () => {
     const res = await h.get('/api/docs', null);
     assert.equal(res.status, 200);
     const page = await res.text();
-    for (const path of ['/api/v1/find', '/api/v1/lists/{id}/results.csv', '/api/v1/lookups/{id}']) assert.ok(page.includes(path), path);
+    for (const path of ['/api/v1/find', '/api/v1/company', '/api/v1/lists/{id}/results.csv', '/api/v1/lookups/{id}']) assert.ok(page.includes(path), path);
     assert.match(page, /max_duration/);
     assert.match(page, /toofr keys create/);
   });

@@ -7,16 +7,20 @@ import assert from 'node:assert/strict';
 import { createList, ensureAccount, getList } from '../../core/lists/store.ts';
 import { commandBody, sendToSlackEndpoint, sign, type Call } from '../fakes/slack.ts';
 import { SECRET, startHarness, type Harness } from './slack.harness.ts';
+import { fixtureCompanies } from './api.harness.ts';
 
 let seq = 0;
 
 describe('/toofr', () => {
   let h: Harness;
+  let sites: Awaited<ReturnType<typeof fixtureCompanies>>;
   before(async () => {
-    h = await startHarness('slack-commands', { mode: 'single' });
+    sites = await fixtureCompanies();
+    h = await startHarness('slack-commands', { mode: 'single', companies: sites.companies });
   });
   after(async () => {
     await h.close();
+    await sites.close();
   });
 
   /** Sends a command; resolves with the ack body and the final response_url answer. */
@@ -37,6 +41,7 @@ describe('/toofr', () => {
       assert.equal(ack.response_type, 'ephemeral');
       assert.match(texts(ack.blocks), /How to use \/toofr/);
       assert.match(texts(ack.blocks), /verify jane@acme\.com/);
+      assert.match(texts(ack.blocks), /company acme\.com/);
     }
   });
 
@@ -46,6 +51,10 @@ describe('/toofr', () => {
       ['Jane acme.com', /needs a last name/],
       ['verify not-an-address', /is not an email address/],
       ['pattern', /Say which domain/],
+      ['company', /Say which company/],
+      ['company Acme Inc', /is not a domain such as acme\.com/],
+      ['company 10.0.0.1', /is not a domain such as acme\.com/],
+      ['company acme.invalid', /uses a reserved name \(\.invalid\)/],
       ['lists please', /takes nothing after it/],
     ];
     for (const [text, problem] of cases) {
@@ -113,6 +122,37 @@ describe('/toofr', () => {
       assert.equal(answer!.body.text, 'acme.com: {first}.{last}', text);
       assert.match(texts(answer!.body.blocks), /Addresses at \*acme\.com\* look like `\{first\}\.\{last\}`/, text);
     }
+  });
+
+  it('should classify a company from a domain, a URL, a Slack link or an email: industry, NAICS, agency, top 3, evidence, the page read', async () => {
+    const inputs = ['company brandworks.com', 'company https://www.brandworks.com/about', 'company <http://brandworks.com|brandworks.com>', 'company <mailto:jane@brandworks.com|jane@brandworks.com>'];
+    // The first reads the homepage (and fills the cache) before the others ask.
+    const first = await command(inputs[0]!);
+    const rest = await Promise.all(inputs.slice(1).map((t) => command(t)));
+    assert.match(first.ack.text, /Reading brandworks\.com's website/);
+    for (const [i, { answer }] of [first, ...rest].entries()) {
+      const text = inputs[i]!;
+      assert.equal(answer!.body.response_type, 'ephemeral', text);
+      assert.equal(answer!.body.replace_original, true, text);
+      assert.match(answer!.body.text, /^brandworks\.com: Marketing & Advertising \(NAICS 5418\), \d+% — agency$/, text);
+      const blocks = texts(answer!.body.blocks);
+      assert.match(blocks, /\*brandworks\.com\* — \*Marketing &amp; Advertising\* \(NAICS 5418\) · \d+% confidence · agency/, text);
+      assert.match(blocks, /\*Agency\*\\n:briefcase: Agency \(\d+%\)/, text);
+      assert.match(blocks, /Top 3: Marketing &amp; Advertising \d+% \(NAICS 5418\) · /, text);
+      assert.match(blocks, /Why: industry words: /, text);
+      assert.match(blocks, /agency signals: /, text);
+      assert.match(blocks, /\*Website\*\\nhttp:\/\/(www\.)?brandworks\.com/, text);
+      if (i > 0) assert.match(blocks, /From the cache: homepage read /, text);
+    }
+  });
+
+  it('should answer a company whose website cannot be read with industry Unknown and why, not an error', async () => {
+    const { answer } = await command('company acme.com');
+    assert.match(answer!.body.text, /^acme\.com: industry unknown — couldn't read the website: /);
+    const blocks = texts(answer!.body.blocks);
+    assert.match(blocks, /\*acme\.com\* — industry \*Unknown\*: I couldn't read the website: [^"]+\./);
+    assert.match(blocks, /\*Industry\*\\nUnknown/);
+    assert.doesNotMatch(blocks, /:warning:|could not look up/, 'not an error');
   });
 
   it('should list this workspace\'s recent lists with status and links, and nobody else\'s', async () => {

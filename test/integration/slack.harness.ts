@@ -18,6 +18,8 @@ import { freshServices } from '../helpers/db.ts';
 import { fakeEnricher } from '../helpers/fake-enricher.ts';
 import { startTestWorker } from '../helpers/pipeline.ts';
 import { FakeSlack } from '../fakes/slack.ts';
+import type { Companies } from '../../core/classify/companies.ts';
+import type { Pool } from '../../core/db/pool.ts';
 
 export const SECRET = 'test-signing-secret';
 export const T1 = { teamId: 'T1', token: 'xoxb-team-one', botUserId: 'UBOT1', botId: 'BBOT1', name: 'Acme' };
@@ -81,7 +83,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(name: string, opts: { mode: 'single' | 'oauth'; env?: Record<string, string>; delayMs?: number; progressIntervalSeconds?: number; worker?: boolean; concurrency?: number }): Promise<Harness> {
+export async function startHarness(name: string, opts: { mode: 'single' | 'oauth'; env?: Record<string, string>; delayMs?: number; progressIntervalSeconds?: number; worker?: boolean; concurrency?: number; companies?: (pool: Pool) => Companies }): Promise<Harness> {
   const fake = await new FakeSlack().start();
   fake.addTeam(T1);
   if (opts.mode === 'oauth') fake.teams.clear();
@@ -99,6 +101,7 @@ export async function startHarness(name: string, opts: { mode: 'single' | 'oauth
     notifiers: createNotifiers({ settings, pool: services.db.pool, log }),
     progressIntervalSeconds: opts.progressIntervalSeconds ?? 1,
     concurrency: opts.concurrency ?? 50,
+    companies: opts.companies?.(services.db.pool),
   });
 
   const webs: Array<{ close(): Promise<void> }> = [];
