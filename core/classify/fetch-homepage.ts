@@ -10,7 +10,7 @@
  *   (`request` does not): redirects are followed by hand, at most `maxRedirects` hops, and every
  *   hop's URL is judged before it is requested — IP literals directly, names through the hook.
  * - Connect, headers and body timeouts plus one overall deadline; the body is streamed and we stop
- *   reading at `maxBytes` (a 10 MB page costs us 1 MB).
+ *   reading at `maxBytes` of the decompressed page (a 10 MB page, or a gzip bomb, costs us 1 MB).
  * - https before http, the bare domain before `www.`; the first candidate that answers with HTTP
  *   at all is the website (a 404 there is the site's answer, not a reason to try the next).
  *
@@ -23,6 +23,8 @@
 import { Resolver } from 'node:dns/promises';
 import type { LookupAddress } from 'node:dns';
 import net from 'node:net';
+import { pipeline, type Transform } from 'node:stream';
+import zlib from 'node:zlib';
 import iconv from 'iconv-lite';
 import { Agent, request } from 'undici';
 import { isPublicAddress } from '../engine/dns.ts';
@@ -119,6 +121,25 @@ function defaultResolver(servers: string[] | undefined, timeoutMs: number): (hos
     }
     return out;
   };
+}
+
+/** A decompressor for a Content-Encoding; undefined for none, null for one we cannot read. */
+function decoderFor(encoding: string): Transform | undefined | null {
+  switch (encoding) {
+    case '':
+    case 'identity':
+      return undefined;
+    case 'gzip':
+    case 'x-gzip':
+      // Servers often end gzip streams early when they cut a response; take what arrived.
+      return zlib.createGunzip({ finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    case 'deflate':
+      return zlib.createInflate({ finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    case 'br':
+      return zlib.createBrotliDecompress({ finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH });
+    default:
+      return null;
+  }
 }
 
 function errorCodes(err: unknown): string[] {
@@ -272,6 +293,9 @@ export async function fetchHomepage(domain: string, options: HomepageFetchOption
               'user-agent': o.userAgent,
               accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.1',
               'accept-language': 'en;q=1, *;q=0.5',
+              // Most sites compress; a page is a third of the bytes on the wire this way. The
+              // size cap applies to the decompressed page, so a compression bomb costs 1 MB.
+              'accept-encoding': 'gzip, deflate, br',
             },
           });
         } catch (err) {
@@ -336,8 +360,16 @@ export async function fetchHomepage(domain: string, options: HomepageFetchOption
         const chunks: Buffer[] = [];
         let bytes = 0;
         let truncated = false;
+        const encoding = String(res.headers['content-encoding'] ?? '').trim().toLowerCase();
+        const decoder = decoderFor(encoding);
+        if (decoder === null) {
+          drop(res.body);
+          attempts.push({ url: url.href, outcome: `unknown content-encoding ${encoding}` });
+          return result({ status: 'unreachable', url: url.href, httpStatus: status, contentType, reason: `the site sent its homepage in an encoding we did not ask for (${encoding.slice(0, 40)})` });
+        }
+        const body: AsyncIterable<unknown> = decoder ? pipeline(res.body, decoder, () => undefined) : res.body;
         try {
-          for await (const chunk of res.body) {
+          for await (const chunk of body) {
             const b = chunk as Buffer;
             if (bytes + b.length >= o.maxBytes) {
               chunks.push(b.subarray(0, o.maxBytes - bytes));
@@ -357,6 +389,7 @@ export async function fetchHomepage(domain: string, options: HomepageFetchOption
           truncated = true;
         } finally {
           drop(res.body);
+          decoder?.destroy();
         }
         const buf = Buffer.concat(chunks, bytes);
         if (!contentType && !/<(!doctype html|html|head|body|title)\b/i.test(buf.subarray(0, 2048).toString('latin1'))) {

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
+import zlib from 'node:zlib';
 import iconv from 'iconv-lite';
 import { fetchHomepage, type HomepageFetchOptions } from '../../core/classify/fetch-homepage.ts';
 import { classifyCompany } from '../../core/classify/company.ts';
@@ -86,6 +87,27 @@ before(async () => {
         res.end(Buffer.concat([Buffer.from(head), Buffer.alloc(10 * 1024 * 1024, '<p>padding</p>')]));
         return;
       }
+      case 'gzipped.test': // compressed only because we said we accept it
+        if (!/\bgzip\b/.test(String(req.headers['accept-encoding']))) {
+          res.writeHead(500).end('the client did not offer gzip');
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-encoding': 'gzip' });
+        res.end(zlib.gzipSync(PAGES['jobsmith.test']!));
+        return;
+      case 'brotli.test':
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-encoding': 'br' });
+        res.end(zlib.brotliCompressSync(PAGES['softco.test']!));
+        return;
+      case 'bomb.test': { // 20 MB of markup that compresses to ~20 KB
+        res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'gzip' });
+        const head = page('Northwind Freight', 'Trucking and logistics', '<h1>Freight and warehousing</h1>');
+        res.end(zlib.gzipSync(Buffer.concat([Buffer.from(head), Buffer.alloc(20 * 1024 * 1024, ' ')])));
+        return;
+      }
+      case 'zstd.test':
+        res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'zstd' }).end('(\xb5/\xfd not for us');
+        return;
       case 'pdf.test':
         res.writeHead(200, { 'content-type': 'application/pdf' }).end('%PDF-1.7 not a homepage');
         return;
@@ -184,6 +206,23 @@ describe('fetchHomepage', () => {
     assert.ok(performance.now() - started < 3000);
     const small = await fetchHomepage('huge.test', guarded({ maxBytes: 10_000 }));
     assert.equal(small.bytes, 10_000);
+  });
+
+  it('reads gzip and brotli pages, caps a compression bomb at maxBytes decompressed, and refuses an encoding it never offered', async () => {
+    const gz = await fetchHomepage('gzipped.test', guarded());
+    assert.equal(gz.status, 'ok');
+    assert.equal(gz.page!.title, 'Jobsmith Recruitment');
+    const br = await fetchHomepage('brotli.test', guarded());
+    assert.equal(br.status, 'ok');
+    assert.match(br.page!.text, /Plan and ship work faster/);
+    const bomb = await fetchHomepage('bomb.test', guarded());
+    assert.equal(bomb.status, 'ok');
+    assert.equal(bomb.truncated, true);
+    assert.equal(bomb.bytes, 1_000_000);
+    assert.equal(bomb.page!.title, 'Northwind Freight');
+    const zstd = await fetchHomepage('zstd.test', guarded());
+    assert.equal(zstd.status, 'unreachable');
+    assert.match(zstd.reason!, /encoding we did not ask for \(zstd\)/);
   });
 
   it('decodes a windows-1252 page declared in <meta>', async () => {
