@@ -1,7 +1,7 @@
 /**
  * Scores a classifier on labelled examples it never trained on (`data/heldout/`): top-1, top-3,
  * per class, a confusion table, agency precision/recall and time per page. The unit tests hold the
- * issue's targets against it; `npm run bench:classify` (to come) prints it into docs/benchmarks.md.
+ * issue's targets against it; `npm run bench:classify` prints it for docs/benchmarks.md.
  */
 import { loadCorpus, type Classifier, type LabelledExample } from './classifier.ts';
 import { INDUSTRY_IDS } from './taxonomy.ts';
@@ -26,6 +26,31 @@ export interface Evaluation {
   msPerPage: number;
   misses: { expected: string; got: string; text: string }[];
   agencyErrors: { expected: boolean; confidence: number; text: string }[];
+  /**
+   * Are the probabilities honest? `industry`: the top answer's confidence against how often it
+   * was right; `agency`: agency_confidence against how often the page was an agency. Answers are
+   * grouped in 10-point bands; ECE is the answer-weighted mean |confidence − observed| gap.
+   */
+  calibration: { industry: Calibration; agency: Calibration };
+}
+
+export interface Calibration {
+  ece: number;
+  bands: { from: number; n: number; meanConfidence: number; observed: number }[];
+}
+
+/** Reliability of probabilities: pairs of (stated probability, whether it came true). */
+export function calibration(pairs: ReadonlyArray<readonly [number, boolean]>): Calibration {
+  const bands = Array.from({ length: 10 }, (_, i) => ({ from: i / 10, n: 0, sum: 0, hits: 0 }));
+  for (const [p, hit] of pairs) {
+    const b = bands[Math.min(9, Math.floor(p * 10))]!;
+    b.n++;
+    b.sum += p;
+    if (hit) b.hits++;
+  }
+  const used = bands.filter((b) => b.n > 0).map((b) => ({ from: b.from, n: b.n, meanConfidence: b.sum / b.n, observed: b.hits / b.n }));
+  const total = pairs.length || 1;
+  return { ece: used.reduce((a, b) => a + (b.n / total) * Math.abs(b.meanConfidence - b.observed), 0), bands: used };
 }
 
 export function evaluate(clf: Classifier, examples: LabelledExample[]): Evaluation {
@@ -34,6 +59,8 @@ export function evaluate(clf: Classifier, examples: LabelledExample[]): Evaluati
   const confusion: Evaluation['confusion'] = {};
   const misses: Evaluation['misses'] = [];
   const agencyErrors: Evaluation['agencyErrors'] = [];
+  const industryPairs: [number, boolean][] = [];
+  const agencyPairs: [number, boolean][] = [];
   const started = performance.now();
   for (const e of examples) {
     const r = clf.classify(e.text);
@@ -47,6 +74,8 @@ export function evaluate(clf: Classifier, examples: LabelledExample[]): Evaluati
       misses.push({ expected: e.industry, got: r.industry, text: e.text.slice(0, 100) });
     }
     if (r.industry === 'unknown') unknown++;
+    else industryPairs.push([r.confidence, r.industry === e.industry]);
+    agencyPairs.push([r.agency_confidence, e.agency]);
     if (r.top3.some((t) => t.industry === e.industry)) top3++;
     if (r.is_agency && e.agency) tp++;
     else if (r.is_agency) fp++;
@@ -66,5 +95,6 @@ export function evaluate(clf: Classifier, examples: LabelledExample[]): Evaluati
     msPerPage: (performance.now() - started) / n,
     misses,
     agencyErrors,
+    calibration: { industry: calibration(industryPairs), agency: calibration(agencyPairs) },
   };
 }

@@ -60,6 +60,12 @@ process.stdout.write(
     `  agency precision   ${pct(ev.agency.precision)} (${ev.agency.tp} of ${ev.agency.tp + ev.agency.fp})   target ≥ 90 %   ${mark(ev.agency.precision >= 0.9)}`,
     `  agency recall      ${pct(ev.agency.recall)} (${ev.agency.tp} of ${ev.agency.tp + ev.agency.fn})   target ≥ 80 %   ${mark(ev.agency.recall >= 0.8)}`,
     `  train              ${fmt(trainMs, 1)} ms; classify ${fmt(ev.msPerPage, 2)} ms per page`,
+    `  calibration        industry confidence ECE ${fmt(100 * ev.calibration.industry.ece, 1)} points; agency confidence ECE ${fmt(100 * ev.calibration.agency.ece, 1)} points`,
+    ...(['industry', 'agency'] as const).map(
+      (k) => `    ${k.padEnd(9)} ${ev.calibration[k].bands.map((b) => `${fmt(100 * b.from, 0)}–${fmt(100 * b.from + 10, 0)}: n ${b.n}, stated ${fmt(100 * b.meanConfidence, 0)} seen ${fmt(100 * b.observed, 0)}`).join(' | ')}`,
+    ),
+    `  misses             ${ev.misses.map((m) => `${m.expected}→${m.got}`).join(', ') || 'none'}`,
+    `  agency errors      ${ev.agencyErrors.map((a) => `${a.expected ? 'missed' : 'false'} (${fmt(a.confidence, 2)}) "${a.text.slice(0, 40)}"`).join('; ') || 'none'}`,
     `  fetch + classify   p50 ${fmt(q(0.5), 1)} ms, p95 ${fmt(q(0.95), 1)} ms over ${times.length} pages from a local server (top-1 there ${pct(right / heldout.length)})`,
   ].join('\n') + '\n',
 );
