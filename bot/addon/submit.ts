@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { withTransaction, type Pool } from '../../core/db/pool.ts';
 import type { Boss } from '../../core/queue/boss.ts';
 import { createList } from '../../core/lists/store.ts';
-import { OUTPUT_HEADERS, requestWrite, rowKey, saveToken, type OutputRole } from '../../worker/jobs/sheets.store.ts';
+import { COMPANY_ROLES, requestWrite, rowKey, saveToken, type OutputColumn, type OutputColumns } from '../../worker/jobs/sheets.store.ts';
 
 /** Rows per run; larger sheets run in several goes ("only rows without an email yet"). */
 export const MAX_ROWS = 20_000;
@@ -27,7 +27,12 @@ export const submission = z.object({
   sheetName: z.string().max(200).default('Sheet'),
   headerRow: z.number().int().min(1),
   columns: z.object({ first: column, last: column, full_name: column, company: column, domain: column }).partial(),
-  output: z.object({ email: outputColumn, confidence: outputColumn, status: outputColumn }),
+  // industry / is_agency: sent by add-ons that create the Industry and Agency columns; an older
+  // add-on leaves them out, and its runs write no company columns.
+  output: z.object({
+    email: outputColumn, confidence: outputColumn, status: outputColumn,
+    industry: outputColumn.optional(), is_agency: outputColumn.optional(),
+  }),
   rows: z.array(z.object({ row: z.number().int().min(2), values: z.record(z.string(), z.string().max(1000)) })).min(1).max(MAX_ROWS),
   accessToken: z.string().min(10).max(4096).optional(),
 });
@@ -47,7 +52,7 @@ export function problemsOf(s: Submission): string | undefined {
   const hasName = c.full_name !== undefined || (c.first !== undefined && c.last !== undefined);
   const hasCompany = c.company !== undefined || c.domain !== undefined;
   if (!hasName || !hasCompany) return 'Choose a name column (first and last name, or full name) and a company or domain column, then run again.';
-  const used = [...Object.values(c), ...Object.values(s.output).map((o) => o.index)];
+  const used = [...Object.values(c), ...Object.values(s.output).filter((o) => o !== undefined).map((o) => o.index)];
   if (new Set(used).size !== used.length) return 'Two roles point at the same column. Pick a different column for each, then run again.';
   if (new Set(s.rows.map((r) => r.row)).size !== s.rows.length) return 'The same sheet row was sent twice. Reload the sheet and run again.';
   return undefined;
@@ -64,10 +69,12 @@ export async function createSheetList(deps: { pool: Pool; boss: Boss; writeInter
     filename: s.sheetName,
     content: Buffer.from(lines.join('\n')),
   });
-  const output: Record<OutputRole, { index: number; header: string }> = {
-    email: s.output.email, confidence: s.output.confidence, status: s.output.status,
-  };
-  for (const role of Object.keys(OUTPUT_HEADERS) as OutputRole[]) output[role] = { index: output[role].index, header: output[role].header.trim() };
+  const trimmed = (c: OutputColumn): OutputColumn => ({ index: c.index, header: c.header.trim() });
+  const output: OutputColumns = { email: trimmed(s.output.email), confidence: trimmed(s.output.confidence), status: trimmed(s.output.status) };
+  for (const role of COMPANY_ROLES) {
+    const col = s.output[role];
+    if (col) output[role] = trimmed(col);
+  }
   await withTransaction(deps.pool, async (client) => {
     await client.query(
       `INSERT INTO sheet_lists (list_id, account_id, spreadsheet_id, sheet_id, header_row, input_columns, output_columns)

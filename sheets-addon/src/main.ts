@@ -11,7 +11,12 @@ import { call } from './backend.ts';
 import { detect, planRows, INPUT_ROLES, MAX_ROWS, type Columns } from './rows.ts';
 import type { RunStatus } from '../../bot/addon/status.ts';
 
-const OUTPUT = { email: 'Email', confidence: 'Confidence', status: 'Status' } as const;
+/**
+ * The columns results go to, in the order they are added: the person's result, then the
+ * company's industry and whether it is an agency (Yes/No). The backend takes runs without the
+ * last two too (add-ons built before them).
+ */
+const OUTPUT = { email: 'Email', confidence: 'Confidence', status: 'Status', industry: 'Industry', is_agency: 'Agency' } as const;
 type OutputRole = keyof typeof OUTPUT;
 const TRIGGER = 'toofrRefreshToken';
 
@@ -49,7 +54,7 @@ function outputColumns(header: string[], detectedEmail: number | undefined): Par
   const email = find(OUTPUT.email);
   if (email >= 0) out.email = email;
   else if (detectedEmail !== undefined) out.email = detectedEmail;
-  for (const role of ['confidence', 'status'] as const) {
+  for (const role of ['confidence', 'status', 'industry', 'is_agency'] as const) {
     const i = find(OUTPUT[role]);
     if (i >= 0) out[role] = i;
   }
@@ -89,7 +94,7 @@ export function getSheetContext(override?: Mapping) {
   };
 }
 
-/** Creates the missing output columns after the last used column; returns all three. */
+/** Creates the missing output columns after the last used column; returns all of them. */
 function ensureOutputColumns(sheet: GoogleAppsScript.Sheet, headerRow: number, header: string[], detectedEmail: number | undefined) {
   const found = outputColumns(header, detectedEmail);
   let next = Math.max(sheet.getLastColumn(), header.length);

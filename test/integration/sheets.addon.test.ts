@@ -147,7 +147,10 @@ describe('the add-on bundle in Node with Apps Script stand-ins, against the real
     assert.equal(ctx.toProcess, 2);
     assert.deepEqual(ctx.skippedReasons, { 'already has an email': 1, 'no name': 1, 'no company or domain': 1 });
     assert.deepEqual(ctx.skippedRows, [{ row: 4, reason: 'already has an email' }, { row: 5, reason: 'no name' }, { row: 6, reason: 'no company or domain' }]);
-    assert.deepEqual(ctx.outputColumns, [{ header: 'Email', exists: true }, { header: 'Confidence', exists: false }, { header: 'Status', exists: false }]);
+    assert.deepEqual(ctx.outputColumns, [
+      { header: 'Email', exists: true }, { header: 'Confidence', exists: false }, { header: 'Status', exists: false },
+      { header: 'Industry', exists: false }, { header: 'Agency', exists: false },
+    ]);
     assert.equal(ctx.problem, undefined);
     assert.equal(ctx.activeRun, null);
 
@@ -175,10 +178,13 @@ describe('the add-on bundle in Node with Apps Script stand-ins, against the real
     ]);
     assert.equal(body.spreadsheetId, world.spreadsheetId);
     assert.equal(body.sheetId, 11);
-    assert.deepEqual(body.output, { email: { index: 4, header: 'E-mail' }, confidence: { index: 6, header: 'Confidence' }, status: { index: 7, header: 'Status' } });
+    assert.deepEqual(body.output, {
+      email: { index: 4, header: 'E-mail' }, confidence: { index: 6, header: 'Confidence' }, status: { index: 7, header: 'Status' },
+      industry: { index: 8, header: 'Industry' }, is_agency: { index: 9, header: 'Agency' },
+    });
     assert.equal(body.accessToken, oauth);
     // Output columns created beside the data; the user's columns are where they were.
-    assert.deepEqual(world.sheet.rows[1], ['Prénom', 'Nom', 'Société', 'Site web', 'E-mail', 'Notes', 'Confidence', 'Status']);
+    assert.deepEqual(world.sheet.rows[1], ['Prénom', 'Nom', 'Société', 'Site web', 'E-mail', 'Notes', 'Confidence', 'Status', 'Industry', 'Agency']);
     assert.deepEqual(JSON.parse(world.documentProperties.get('toofr.mapping.11')!), mapping);
     assert.deepEqual(plain(world.triggers), [{ handler: 'toofrRefreshToken', everyHours: 1 }]);
     const list = (await services.db.pool.query(`SELECT l.source, a.kind, a.external_id FROM lists l JOIN accounts a ON a.id = l.account_id WHERE l.id = $1`, [started.listId])).rows[0];
@@ -209,8 +215,9 @@ describe('the add-on bundle in Node with Apps Script stand-ins, against the real
     const done = plain<Record<string, any>>(addon.pollRun!());
     assert.equal(done.phase, 'done');
     assert.equal(done.written, 2);
-    assert.deepEqual(world.sheet.rows[2], ['Ada', 'Lovelace', 'Analytical', 'https://analytical.io', 'ada.lovelace@analytical.io', 'met at booth', '90', 'found']);
-    assert.deepEqual(world.sheet.rows[7]!.slice(4), ['josé.müller@beta.de', 'umlaut', '90', 'found']);
+    // The test worker's companies have no website (offline): industry Unknown, agency left blank.
+    assert.deepEqual(world.sheet.rows[2], ['Ada', 'Lovelace', 'Analytical', 'https://analytical.io', 'ada.lovelace@analytical.io', 'met at booth', '90', 'found', 'Unknown']);
+    assert.deepEqual(world.sheet.rows[7]!.slice(4), ['josé.müller@beta.de', 'umlaut', '90', 'found', 'Unknown']);
     assert.deepEqual(world.sheet.rows[3], ['Alan', 'Turing', 'Bletchley', 'bletchley.org', 'alan@known.org', ''], 'a skipped row is untouched');
     assert.equal(world.userProperties.size, 0, 'a finished run is forgotten');
     assert.equal(addon.pollRun!(), null);

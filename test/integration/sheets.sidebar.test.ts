@@ -137,7 +137,8 @@ describe('the sidebar in headless Chromium', { skip: existsSync(CHROMIUM) ? fals
     assert.equal(await page.textContent('#counts'), '2 rows to process · 2 skipped');
     assert.match((await page.textContent('#reasons'))!, /1 already has an email \(row 3\)/);
     assert.match((await page.textContent('#reasons'))!, /1 no name \(row 5\)/);
-    assert.match((await page.textContent('#outputs'))!, /Confidence, Status will be added/);
+    assert.match((await page.textContent('#outputs'))!, /^Results go to Email, Confidence, Status, Industry, Agency \(Confidence, Status, Industry, Agency will be added after your columns\)/);
+    assert.match((await page.textContent('#outputs'))!, /Industry and Agency \(Yes\/No\) describe each row’s company/);
     await page.screenshot({ path: path.join(SHOTS, 'sheets-sidebar-detected.png') });
 
     // Override: include rows that already have an email, and take the company from nowhere.
@@ -183,6 +184,7 @@ describe('the sidebar in headless Chromium', { skip: existsSync(CHROMIUM) ? fals
       await page.waitForSelector('#final:not([hidden])');
       assert.equal(await page.textContent('#phase'), 'Done');
       assert.match((await page.textContent('#final'))!, /Found 2 of 3 emails/);
+      assert.match((await page.textContent('#final'))!, /industry and whether it is an agency are in Industry and Agency/);
       assert.match((await page.textContent('#note-held'))!, /1 result is held back because its row was changed, moved or deleted while Toofr ran \(row 4\)/);
       assert.equal(await page.isVisible('#again'), true);
       const names = (await calls(page)).map((c) => c.name);

@@ -8,6 +8,13 @@
  * otherwise the result is held in Postgres with a reason the sidebar shows, and tried again on
  * the next round. Cells that are not empty are never written: the user's own data wins.
  *
+ * Company columns (Industry, Agency; only for runs whose add-on created them): a result written
+ * while its company was still being classified goes in without them. Once the list is delivered
+ * (list.deliver classifies every company of the list first), one more round — the company sweep —
+ * fills the Industry and Agency cells still empty on every written row whose company is known,
+ * in the same single read and single write as any round. The sweep runs when the run moves to
+ * `written`; the loop waits for the delivery before it ends.
+ *
  * Ranges address the sheet by its id (DataFilter gridRange), so renaming the sheet breaks
  * nothing; values go in as RAW, so a value starting with `=` never becomes a formula.
  */
@@ -17,7 +24,9 @@ import type { Pool } from '../../core/db/pool.ts';
 import type { Logger } from '../../core/logger.ts';
 import { outputStatus, type ResultRecord } from '../../core/lists/store.ts';
 import { flushBuckets, tryAcquire, type PaceSettings } from './sheets.pacer.ts';
-import { OUTPUT_HEADERS, rejectToken, rowKey, usableToken, type OutputRole, type SheetListRow } from './sheets.store.ts';
+import {
+  COMPANY_ROLES, OUTPUT_HEADERS, RESULT_ROLES, rejectToken, rowKey, usableToken, type CompanyRole, type OutputRole, type SheetListRow,
+} from './sheets.store.ts';
 
 export interface FlushDeps {
   pool: Pool;
@@ -37,15 +46,46 @@ export type FlushOutcome =
 /** Results per round; a round's request stays far below the 2 MB payload Google recommends. */
 const ROUND_ROWS = 2000;
 const MAX_BACKOFF_MS = 64_000;
-const ROLES: OutputRole[] = ['email', 'confidence', 'status'];
+/**
+ * A list whose delivery has not come this long after it finished is taken as delivered for the
+ * company columns (its deliver job is stuck): the loop fills what is known and ends.
+ */
+const DELIVERY_WAIT_LIMIT = '1 hour';
 
-interface Ready extends Pick<ResultRecord, 'status' | 'reason' | 'email' | 'confidence' | 'result'> {
+/** A row's company answer, as the results file has it (core/lists/store.ts readRecords). */
+interface CompanyCells {
+  /** Industry display name; null while the company is not classified (or has no domain). */
+  industry: string | null;
+  /** Null when the website could not be read. */
+  is_agency: boolean | null;
+}
+
+interface Ready extends Pick<ResultRecord, 'status' | 'reason' | 'email' | 'confidence' | 'result'>, CompanyCells {
   ordinal: number;
   row_number: number;
   key: string;
 }
 
-export async function flushList(deps: FlushDeps, listId: string): Promise<FlushOutcome> {
+/** A row already written, for the company sweep. */
+interface Written extends CompanyCells {
+  ordinal: number;
+  row_number: number;
+  key: string;
+}
+
+/** The company answer of a record, by its domain (the same expressions as readRecords). */
+const COMPANY_SQL = `d.company->>'industry_name' AS industry,
+            CASE WHEN d.company->'website'->>'status' = 'ok' THEN (d.company->>'is_agency')::boolean END AS is_agency`;
+
+export interface FlushOptions {
+  /**
+   * Every company of the list is classified: list.deliver says so before its delivered_at is
+   * set. Without it, a round knows from the list's delivered_at.
+   */
+  companiesFinal?: boolean;
+}
+
+export async function flushList(deps: FlushDeps, listId: string, opts: FlushOptions = {}): Promise<FlushOutcome> {
   const { pool } = deps;
   // One round per list at a time, whichever worker runs it (a session lock: the round spans
   // HTTP requests, not one transaction).
@@ -54,7 +94,7 @@ export async function flushList(deps: FlushDeps, listId: string): Promise<FlushO
     const { rows: [lock] } = await lockClient.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(hashtext(current_schema() || ':sheets-flush:' || $1)) AS ok`, [listId]);
     if (!lock!.ok) return { next: 'later', inMs: deps.pace.writeIntervalMs };
     try {
-      return await round(deps, listId);
+      return await round(deps, listId, opts);
     } finally {
       await lockClient.query(`SELECT pg_advisory_unlock(hashtext(current_schema() || ':sheets-flush:' || $1))`, [listId]);
     }
@@ -63,11 +103,12 @@ export async function flushList(deps: FlushDeps, listId: string): Promise<FlushO
   }
 }
 
-async function round(deps: FlushDeps, listId: string): Promise<FlushOutcome> {
+async function round(deps: FlushDeps, listId: string, opts: FlushOptions): Promise<FlushOutcome> {
   const { pool, log, pace } = deps;
-  const { rows: [sl] } = await pool.query<SheetListRow & { list_status: string; finished: boolean; retry_in_ms: number | null }>(
+  const { rows: [sl] } = await pool.query<SheetListRow & { list_status: string; finished: boolean; companies_final: boolean; retry_in_ms: number | null }>(
     `SELECT s.*, l.status AS list_status,
             (l.finished_at IS NOT NULL OR l.status IN ('failed', 'cancelled')) AS finished,
+            (l.delivered_at IS NOT NULL OR l.status IN ('failed', 'cancelled') OR l.finished_at < now() - interval '${DELIVERY_WAIT_LIMIT}') AS companies_final,
             CASE WHEN s.retry_at > now() THEN extract(epoch FROM s.retry_at - now()) * 1000 END AS retry_in_ms
        FROM sheet_lists s JOIN lists l ON l.id = s.list_id WHERE s.list_id = $1`,
     [listId],
@@ -75,14 +116,24 @@ async function round(deps: FlushDeps, listId: string): Promise<FlushOutcome> {
   if (!sl) return { next: 'done' };
 
   const { rows: ready } = await pool.query<Ready>(
-    `SELECT r.ordinal, r.row_number, r.key, rec.status, rec.reason, rec.email, rec.confidence, rec.result
+    `SELECT r.ordinal, r.row_number, r.key, rec.status, rec.reason, rec.email, rec.confidence, rec.result,
+            ${COMPANY_SQL}
        FROM sheet_rows r JOIN records rec ON rec.list_id = r.list_id AND rec.ordinal = r.ordinal
+       LEFT JOIN domains d ON d.domain = rec.domain
       WHERE r.list_id = $1 AND r.written_at IS NULL AND rec.status <> 'pending'
       ORDER BY r.ordinal LIMIT $2`,
     [listId, ROUND_ROWS],
   );
-  if (!ready.length) {
-    if (!sl.finished) return { next: 'later', inMs: pace.writeIntervalMs };
+  const hasCompany = COMPANY_ROLES.some((role) => sl.output_columns[role] !== undefined);
+  // Runs without company columns never wait for them.
+  const companiesFinal = !hasCompany || opts.companiesFinal === true || sl.companies_final;
+  // The company sweep: once, as the run ends (a held row retried later may repeat it: it only
+  // fills cells still empty, so that costs a read and changes nothing the user typed).
+  const sweep = hasCompany && sl.finished && companiesFinal && sl.state !== 'written';
+  const written = sweep ? await writtenRows(pool, listId) : [];
+  if (!ready.length && !written.length) {
+    // Until the list is delivered, its companies may still be being classified: wait for them.
+    if (!sl.finished || !companiesFinal) return { next: 'later', inMs: pace.writeIntervalMs };
     await pool.query(`UPDATE sheet_lists SET state = 'written', updated_at = now() WHERE list_id = $1`, [listId]);
     return { next: 'done' };
   }
@@ -103,7 +154,7 @@ async function round(deps: FlushDeps, listId: string): Promise<FlushOutcome> {
 
   try {
     const grid = await readGrid(api, sl);
-    const plan = planWrites(sl, grid, ready);
+    const plan = planWrites(sl, grid, ready, written);
     if (plan.data.length) {
       await api.spreadsheets.values.batchUpdateByDataFilter({
         spreadsheetId: sl.spreadsheet_id,
@@ -125,10 +176,12 @@ async function round(deps: FlushDeps, listId: string): Promise<FlushOutcome> {
       [listId, plan.data.length ? 1 : 0],
     );
     const progressed = plan.rows.some((r) => r.held === null);
-    log.debug({ listId, written: plan.rows.filter((r) => r.held === null).length, ranges: plan.data.length }, 'sheet rows written');
+    log.debug({ listId, written: plan.rows.filter((r) => r.held === null).length, swept: written.length, ranges: plan.data.length }, 'sheet rows written');
     // Once the list is finished and a round moved nothing (every remaining result held), stop:
-    // the next sidebar poll or token refresh tries the held rows again.
-    if (sl.finished && !progressed) {
+    // the next sidebar poll or token refresh tries the held rows again. So does a sweep round
+    // that wrote every result left (nothing is held and no more rows wait).
+    const allIn = ready.length < ROUND_ROWS && plan.rows.every((r) => r.held === null);
+    if (sl.finished && companiesFinal && (!progressed || (sweep && allIn))) {
       await pool.query(`UPDATE sheet_lists SET state = 'written', updated_at = now() WHERE list_id = $1`, [listId]);
       return { next: 'done' };
     }
@@ -168,7 +221,7 @@ interface Grid {
 
 /** One read: the header row, then every column involved, from the first data row down. */
 async function readGrid(api: sheets_v4.Sheets, sl: SheetListRow): Promise<Grid> {
-  const outputs = ROLES.map((r) => sl.output_columns[r].index);
+  const outputs = [...RESULT_ROLES, ...COMPANY_ROLES].flatMap((r) => (sl.output_columns[r] ? [sl.output_columns[r].index] : []));
   const cols = [...new Set([...sl.input_columns, ...outputs])].sort((a, b) => a - b);
   const dataFilters: sheets_v4.Schema$DataFilter[] = [
     { gridRange: { sheetId: sl.sheet_id, startRowIndex: sl.header_row - 1, endRowIndex: sl.header_row } },
@@ -185,30 +238,55 @@ async function readGrid(api: sheets_v4.Sheets, sl: SheetListRow): Promise<Grid> 
   return { header, columns };
 }
 
+/** Rows already written whose company is known: the company sweep's candidates. */
+async function writtenRows(pool: Pool, listId: string): Promise<Written[]> {
+  const { rows } = await pool.query<Written>(
+    `SELECT r.ordinal, r.row_number, r.key, ${COMPANY_SQL}
+       FROM sheet_rows r JOIN records rec ON rec.list_id = r.list_id AND rec.ordinal = r.ordinal
+       JOIN domains d ON d.domain = rec.domain
+      WHERE r.list_id = $1 AND r.written_at IS NOT NULL AND d.company IS NOT NULL
+      ORDER BY r.ordinal`,
+    [listId],
+  );
+  return rows;
+}
+
+/** What goes in the company cells: the industry's display name, and Yes/No (blank when unknown). */
+function companyValues(c: CompanyCells): Record<CompanyRole, string> {
+  return { industry: c.industry ?? '', is_agency: c.is_agency === null ? '' : c.is_agency ? 'Yes' : 'No' };
+}
+
 interface Plan {
   data: sheets_v4.Schema$DataFilterValueRange[];
   rows: Array<{ ordinal: number; rowNumber: number; held: string | null }>;
 }
 
-/** What to write where: each ready result matched to its row, and its empty cells filled. */
-function planWrites(sl: SheetListRow, grid: Grid, ready: Ready[]): Plan {
+/**
+ * What to write where: each ready result matched to its row, and its empty cells filled; with
+ * `written` (the company sweep), the empty company cells of rows written before.
+ */
+function planWrites(sl: SheetListRow, grid: Grid, ready: Ready[], written: Written[] = []): Plan {
   const plan: Plan = { data: [], rows: [] };
   // The output columns, where they are now (the user may have inserted or deleted columns).
-  const outIndex: Partial<Record<OutputRole, number>> = {};
-  for (const role of ROLES) {
+  const locate = (role: OutputRole): number | undefined => {
     const col = sl.output_columns[role];
-    if ((grid.header[col.index] ?? '').trim() === col.header) outIndex[role] = col.index;
-    else {
-      const found = grid.header.map((h, i) => [h.trim(), i] as const).filter(([h]) => h === col.header);
-      if (found.length === 1) outIndex[role] = found[0]![1];
-    }
+    if (!col) return undefined;
+    if ((grid.header[col.index] ?? '').trim() === col.header) return col.index;
+    const found = grid.header.map((h, i) => [h.trim(), i] as const).filter(([h]) => h === col.header);
+    return found.length === 1 ? found[0]![1] : undefined;
+  };
+  const outIndex: Partial<Record<OutputRole, number>> = {};
+  for (const role of [...RESULT_ROLES, ...COMPANY_ROLES]) {
+    const i = locate(role);
+    if (i !== undefined) outIndex[role] = i;
   }
-  const missing = ROLES.filter((r) => outIndex[r] === undefined);
-  if (missing.length) {
-    const held = `the ${missing.map((r) => OUTPUT_HEADERS[r]).join(', ')} column${missing.length > 1 ? 's were' : ' was'} moved or renamed`;
-    for (const r of ready) plan.rows.push({ ordinal: r.ordinal, rowNumber: r.row_number, held });
-    return plan;
-  }
+  // A missing result column holds the results; a missing company column (renamed or deleted
+  // by the user, or never created by an older add-on) only goes unwritten.
+  const missing = RESULT_ROLES.filter((r) => outIndex[r] === undefined);
+  const heldAll = missing.length
+    ? `the ${missing.map((r) => OUTPUT_HEADERS[r]).join(', ')} column${missing.length > 1 ? 's were' : ' was'} moved or renamed`
+    : undefined;
+  const companyRoles = COMPANY_ROLES.filter((r) => outIndex[r] !== undefined);
 
   const cell = (col: number, rowNumber: number) => grid.columns.get(col)?.[rowNumber - sl.header_row - 1] ?? '';
   const keyAt = (rowNumber: number) => rowKey(sl.input_columns.map((c) => cell(c, rowNumber)));
@@ -226,31 +304,52 @@ function planWrites(sl: SheetListRow, grid: Grid, ready: Ready[]): Plan {
   // Cells to write: row → column → value.
   const writes = new Map<number, Map<number, string | number>>();
   const claimed = new Set<number>();
-  for (const r of ready) {
-    let target: number | undefined;
-    if (keyAt(r.row_number) === r.key && !claimed.has(r.row_number)) target = r.row_number;
-    else {
-      const candidates = (rowsByKey.get(r.key) ?? []).filter((n) => !claimed.has(n));
-      if (candidates.length === 1) target = candidates[0];
+  const findRow = (r: { row_number: number; key: string }): number | undefined => {
+    if (keyAt(r.row_number) === r.key && !claimed.has(r.row_number)) return r.row_number;
+    const candidates = (rowsByKey.get(r.key) ?? []).filter((n) => !claimed.has(n));
+    return candidates.length === 1 ? candidates[0] : undefined;
+  };
+  const fill = (target: number, values: Partial<Record<OutputRole, string | number>>) => {
+    const rowWrites = writes.get(target) ?? new Map<number, string | number>();
+    for (const [role, value] of Object.entries(values) as Array<[OutputRole, string | number]>) {
+      const col = outIndex[role];
+      // Never overwrite: only empty cells are filled, whoever wrote the others.
+      if (col !== undefined && value !== '' && cell(col, target) === '') rowWrites.set(col, value);
     }
+    if (rowWrites.size) writes.set(target, rowWrites);
+  };
+
+  for (const r of ready) {
+    if (heldAll) {
+      plan.rows.push({ ordinal: r.ordinal, rowNumber: r.row_number, held: heldAll });
+      continue;
+    }
+    const target = findRow(r);
     if (target === undefined) {
       plan.rows.push({ ordinal: r.ordinal, rowNumber: r.row_number, held: 'its row was changed, moved or deleted while Toofr ran' });
       continue;
     }
     claimed.add(target);
     plan.rows.push({ ordinal: r.ordinal, rowNumber: target, held: null });
-    const values: Record<OutputRole, string | number> = {
+    const company = companyValues(r);
+    fill(target, {
       email: r.status === 'done' ? (r.email ?? '') : '',
       confidence: r.status === 'done' && r.email ? (r.confidence ?? '') : '',
       status: outputStatus(r).replace(/_/g, ' '),
-    };
-    const rowWrites = new Map<number, string | number>();
-    for (const role of ROLES) {
-      const col = outIndex[role]!;
-      // Never overwrite: only empty cells are filled, whoever wrote the others.
-      if (values[role] !== '' && cell(col, target) === '') rowWrites.set(col, values[role]);
+      ...Object.fromEntries(companyRoles.map((role) => [role, company[role]])),
+    });
+  }
+  // The company sweep: rows written before their company was known. A row that cannot be found
+  // for sure any more is left alone (its result is in; only the company cells go unwritten).
+  if (companyRoles.length) {
+    for (const r of written) {
+      const company = companyValues(r);
+      if (companyRoles.every((role) => company[role] === '')) continue;
+      const target = findRow(r);
+      if (target === undefined) continue;
+      claimed.add(target);
+      fill(target, Object.fromEntries(companyRoles.map((role) => [role, company[role]])));
     }
-    if (rowWrites.size) writes.set(target, rowWrites);
   }
 
   // Ranges: runs of adjacent columns in a row, merged down consecutive rows with the same run.

@@ -15,8 +15,18 @@ type Queryable = Pool | PoolClient | pg.Client;
  */
 export const TOKEN_TRUST_MS = 50 * 60 * 1000;
 
-export type OutputRole = 'email' | 'confidence' | 'status';
-export const OUTPUT_HEADERS: Record<OutputRole, string> = { email: 'Email', confidence: 'Confidence', status: 'Status' };
+/** The person's result columns: every run has them. */
+export type ResultRole = 'email' | 'confidence' | 'status';
+/**
+ * The company's columns (industry display name; agency Yes/No). Optional: runs started by an
+ * add-on older than these columns have none, and then none are written.
+ */
+export type CompanyRole = 'industry' | 'is_agency';
+export type OutputRole = ResultRole | CompanyRole;
+export const RESULT_ROLES: readonly ResultRole[] = ['email', 'confidence', 'status'];
+export const COMPANY_ROLES: readonly CompanyRole[] = ['industry', 'is_agency'];
+export const OUTPUT_HEADERS: Record<OutputRole, string> = { email: 'Email', confidence: 'Confidence', status: 'Status', industry: 'Industry', is_agency: 'Agency' };
+export type OutputColumns = Record<ResultRole, OutputColumn> & Partial<Record<CompanyRole, OutputColumn>>;
 
 export interface OutputColumn {
   /** 0-based column index. */
@@ -32,7 +42,7 @@ export interface SheetListRow {
   sheet_id: number;
   header_row: number;
   input_columns: number[];
-  output_columns: Record<OutputRole, OutputColumn>;
+  output_columns: OutputColumns;
   state: 'writing' | 'waiting_for_token' | 'written';
   written: number;
   held: number;
