@@ -20,4 +20,9 @@ export interface WorkerContext {
   perDomainConcurrency: number;
   /** Seconds between progress notifications for one list. */
   progressIntervalSeconds: number;
+  /**
+   * Record jobs were just queued by this process: its record pump fetches at once instead of at
+   * its next poll (pumps of other processes find them by polling).
+   */
+  recordsQueued?: () => void;
 }

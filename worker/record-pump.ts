@@ -36,6 +36,8 @@ export interface RecordPump {
   stop(graceMs: number): Promise<void>;
   /** Lookups running now (for tests and metrics). */
   running(): number;
+  /** Jobs were just queued (by this process's import): fetch now rather than at the next poll. */
+  wake(): void;
 }
 
 interface Running {
@@ -154,6 +156,7 @@ export function startRecordPump(ctx: WorkerContext, opts: PumpOptions = {}): Rec
 
   return {
     running: () => running.size,
+    wake: wakeFetcher,
     async stop(graceMs) {
       stopping = true;
       wakeFetcher();

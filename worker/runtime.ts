@@ -30,13 +30,17 @@ export async function startWorker(ctx: WorkerContext): Promise<RunningWorker> {
   // workers) each worker fetches again at once instead of waiting for the next notification
   // (pg-boss's cached ready count, refreshed every few seconds, must exceed 1).
   await boss.work(lookup.QUEUE, { localConcurrency: LOOKUP_CONCURRENCY, pollingIntervalSeconds: 0.5, burstWhenReadyExceeds: 1 }, lookup.handler(ctx));
-  await boss.work(listImport.QUEUE, { localConcurrency: 2, pollingIntervalSeconds: 0.5 }, listImport.handler(ctx));
+  // The import wakes this process's pump as it queues record jobs: the first lookups start
+  // while the rest of the file is read, not half a poll interval later.
+  let pump: ReturnType<typeof startRecordPump> | undefined;
+  await boss.work(listImport.QUEUE, { localConcurrency: 2, pollingIntervalSeconds: 0.5 }, listImport.handler({ ...ctx, recordsQueued: () => pump?.wake() }));
   await boss.work(listProgress.QUEUE, { localConcurrency: 2, pollingIntervalSeconds: 0.5 }, listProgress.handler(ctx));
   await boss.work(listClassify.QUEUE, { localConcurrency: 2, pollingIntervalSeconds: 0.5 }, listClassify.handler(ctx));
   await boss.work(listDeliver.QUEUE, { localConcurrency: 2, pollingIntervalSeconds: 0.5 }, listDeliver.handler(ctx));
   await sheetsWrite.start(ctx); // only when the Sheets notifier is configured
   // Started last: if registering a queue above fails, no pump is left running.
-  const pump = startRecordPump(ctx);
+  pump = startRecordPump(ctx);
   ctx.log.info({ concurrency: ctx.concurrency }, 'worker started');
-  return { stop: (graceMs) => pump.stop(graceMs) };
+  const started = pump;
+  return { stop: (graceMs) => started.stop(graceMs) };
 }

@@ -43,7 +43,8 @@ export const MAX_RECHECKS = 3;
 const HEARTBEAT = 10;
 
 export const QUEUE_OPTIONS: Record<(typeof QUEUES)[keyof typeof QUEUES], Omit<Queue, 'name'>> = {
-  'list.import': { retryLimit: 3, retryDelay: 5, retryBackoff: true, heartbeatSeconds: HEARTBEAT, expireInSeconds: 3600 },
+  // notify: a worker starts reading an uploaded file at once, not at its next poll.
+  'list.import': { retryLimit: 3, retryDelay: 5, retryBackoff: true, heartbeatSeconds: HEARTBEAT, expireInSeconds: 3600, notify: true },
   // retryLimit counts failures of the engine itself (bugs, lost database); SMTP answers are
   // results, and temporary ones are re-checked with a fresh delayed job, not a failure.
   'record.enrich': { retryLimit: 4, retryDelay: 2, retryBackoff: true, retryDelayMax: 120, heartbeatSeconds: HEARTBEAT, expireInSeconds: 600 },

@@ -231,6 +231,7 @@ async function queueRecordJobs(ctx: WorkerContext, listId: string, upTo: number)
       await client.query('UPDATE lists SET jobs_queued_through = $2 WHERE id = $1', [listId, to]);
       return to >= last;
     });
+    ctx.recordsQueued?.();
     if (done) return;
   }
 }
