@@ -23,7 +23,7 @@ import { withTransaction } from '../core/db/pool.ts';
 import { inTransaction } from '../core/queue/boss.ts';
 import { QUEUE_OPTIONS, type Payloads } from '../core/queue/queues.ts';
 import type { WorkerContext } from './context.ts';
-import { QUEUE, enrichOne, loadRecords, progressNotifier, settle, type Outcome, type RecordRow } from './jobs/record.enrich.ts';
+import { QUEUE, enrichOne, loadRecords, progressNotifier, recheckDelaySeconds, settle, type Outcome, type RecordRow } from './jobs/record.enrich.ts';
 
 export interface PumpOptions {
   /** How long to wait before asking again when the queue had nothing for us. */
@@ -85,6 +85,7 @@ export function startRecordPump(ctx: WorkerContext, opts: PumpOptions = {}): Rec
             }
           });
           progress(group.map((f) => f.outcome));
+          wakeForRechecks(group);
         } catch (err) {
           // Nothing was written: the jobs stay active and come back after their heartbeat lapses.
           ctx.log.error({ err, jobs: group.length }, 'could not save finished lookups; they will be retried');
@@ -92,6 +93,22 @@ export function startRecordPump(ctx: WorkerContext, opts: PumpOptions = {}): Rec
       }
       settling = undefined;
     })();
+  };
+
+  // A re-check queued here becomes due in a second or more; near the end of a list few lookups
+  // finish to wake the fetcher, so without this it would notice only at its next idle poll.
+  const recheckTimers = new Set<NodeJS.Timeout>();
+  const wakeForRechecks = (group: Finished[]) => {
+    const delays = new Set(group.flatMap((f) => (f.outcome.kind === 'recheck' ? [recheckDelaySeconds(f.outcome.answer)] : [])));
+    for (const seconds of delays) {
+      if (seconds * 1000 > idlePollMs * 20) continue; // far off: the idle poll finds it
+      const t = setTimeout(() => {
+        recheckTimers.delete(t);
+        wakeFetcher();
+      }, seconds * 1000 + 50);
+      t.unref();
+      recheckTimers.add(t);
+    }
   };
 
   // --- heartbeats for everything claimed and not yet settled --------------------------------
@@ -169,6 +186,7 @@ export function startRecordPump(ctx: WorkerContext, opts: PumpOptions = {}): Rec
       for (const r of leftovers) r.abort.abort(new Error('worker shutting down'));
       running.clear();
       if (heartbeat) clearInterval(heartbeat);
+      for (const t of recheckTimers) clearTimeout(t);
       settleSoon();
       await settling;
       if (leftovers.length) {

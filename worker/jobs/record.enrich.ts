@@ -148,12 +148,17 @@ export async function settle(ctx: WorkerContext, client: PoolClient, outcomes: O
       rechecks.map((o) => ({
         data: { recordId: o.rec.id, listId: o.rec.list_id },
         priority: PRIORITY.recheck,
-        startAfter: Math.max(1, Math.round(o.answer.retry_after_seconds ?? 300)),
+        startAfter: recheckDelaySeconds(o.answer),
         group: { id: o.rec.domain ?? 'none' },
       })),
       { db: inTransaction(client) },
     );
   }
+}
+
+/** When a deferred record is looked at again (pg-boss `startAfter`, whole seconds). */
+export function recheckDelaySeconds(answer: FindAnswer): number {
+  return Math.max(1, Math.round(answer.retry_after_seconds ?? 300));
 }
 
 /** At most one progress job per list per interval from this process; pg-boss throttles across processes. */
