@@ -182,6 +182,11 @@ export function createEngine(deps: EngineDeps): Engine {
     if (deferredAbove) {
       return answer({ ranked, mass, chosen: deferredAbove, verification: 'unknown', acceptAll: check.acceptAll, mail, facts: facts.patternCounts, domain, status: 'rechecking', reason: check.temporary!.reason, retryAfter: check.temporary!.retryAfterSeconds, check });
     }
+    const namesake = valid && check.acceptAll === false ? possibleNamesake(ranked, valid, facts.patternCounts) : undefined;
+    if (valid && namesake) {
+      // The mailbox exists, but it is most likely someone else's: not proof, and nothing to learn.
+      return answer({ ranked, mass, chosen: valid, verification: 'unknown', acceptAll: false, mail, facts: facts.patternCounts, domain, status: 'found', reason: namesake, check, namesake: true });
+    }
     if (valid) {
       // Only a domain that rejects unknown users proves an address, so only then do we learn from it.
       if (check.acceptAll === false) await learnAddress(name, valid.email);
@@ -297,6 +302,46 @@ interface AnswerArgs {
   reason?: string;
   retryAfter?: number;
   check?: DomainCheck;
+  /** The chosen address exists but is probably another person's (see `possibleNamesake`). */
+  namesake?: boolean;
+}
+
+/** Learned addresses a pattern needs, and the share of them, before it can overrule a 250. */
+const NAMESAKE_MIN_OBSERVATIONS = 3;
+const NAMESAKE_MIN_SHARE = 0.8;
+
+/** What a pattern's addresses look like, whoever they belong to: {last} → /^[a-z]{2,}$/. */
+function patternShape(pattern: string): RegExp {
+  const body = pattern
+    .split(/(\{[a-z]+\})/)
+    .map((part) => (part === '{first}' || part === '{last}' ? '[a-z]{2,}' : /^\{[a-z]\}$/.test(part) ? '[a-z]' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${body}$`);
+}
+
+/**
+ * A 250 for a lower-ranked candidate after the domain's own pattern was refused for this person
+ * is usually a namesake: William Smith-Jones asked at a `{last}` domain, `william.smithjones@`
+ * style candidates refused, then `williams@` (as `{first}{l}`) accepted — Ms Williams's mailbox.
+ * The server cannot say whose mailbox it is, so we look at the shape: when the domain's pattern
+ * is well learned, its address for this person was asked and refused, and the accepted address
+ * is also what that pattern would make for some other name, the answer is "exists, probably not
+ * theirs". An address the learned pattern could not have made (a real exception, like a
+ * colleague's clash suffix or a new format) is not touched. Returns the reason, or undefined.
+ */
+export function possibleNamesake(ranked: readonly Candidate[], accepted: Candidate, learned: LearnedCounts): string | undefined {
+  const posterior = patternPosterior(learned);
+  let top: { pattern: string; share: number } | undefined;
+  for (const [pattern, share] of posterior) if (!top || share > top.share) top = { pattern, share };
+  if (!top || top.pattern === accepted.pattern || top.share < NAMESAKE_MIN_SHARE) return undefined;
+  const observations = learned[top.pattern] ?? 0;
+  if (observations < NAMESAKE_MIN_OBSERVATIONS) return undefined;
+  // Its spellings asked before the accepted one (those ranked below were never asked).
+  const own = ranked.slice(0, Math.max(0, ranked.indexOf(accepted))).filter((c) => c.pattern === top.pattern);
+  if (!own.length || own.some((c) => c.verification !== 'invalid')) return undefined;
+  const local = accepted.email.slice(0, accepted.email.lastIndexOf('@'));
+  if (!patternShape(top.pattern).test(local)) return undefined;
+  return `${accepted.email} exists, but it is probably another person's: ${top.pattern} is the pattern of ${Math.round(observations)} known addresses at this domain, and ${own[0]!.email} was refused`;
 }
 
 function answer(a: AnswerArgs): FindAnswer {
@@ -325,6 +370,7 @@ function answer(a: AnswerArgs): FindAnswer {
     purpose: 'find',
     // "Mailbox full" (4.2.2 / 5.2.2) is about one existing mailbox: evidence the address is real.
     mailboxExists: a.check?.results.some((r) => r.email === a.chosen.email && r.kind === 'full_inbox') ?? false,
+    namesake: a.namesake,
   });
   const out: FindAnswer = {
     email: a.chosen.email,

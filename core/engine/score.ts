@@ -123,6 +123,12 @@ export const SCORE_WEIGHTS = {
   verifyRoleFactor: 0.9,
   /** A disposable-address service. */
   disposableFactor: 0.05,
+  /**
+   * The address exists but is probably another person's (engine.ts `possibleNamesake`): the
+   * person's own address under the domain's learned pattern was refused. Reasoned, not fitted:
+   * the benchmark has one or two such answers per seed, every one wrong.
+   */
+  namesakeFactor: 0.2,
 } as const;
 
 export interface ScoreInput {
@@ -148,6 +154,8 @@ export interface ScoreInput {
    * Only read with verification `unknown`.
    */
   mailboxExists?: boolean;
+  /** The address exists but probably belongs to someone else (a namesake). */
+  namesake?: boolean;
   /**
    * `find`: is this *the person's* address (role and webmail addresses count against it).
    * `verify`: is this given address deliverable. Default: `verify` when `probability` is left out.
@@ -237,6 +245,9 @@ export function scoreAnswer(input: ScoreInput): Score {
     }
   } else if (v === 'invalid') {
     step('smtp', Math.min(W.invalidMax, withLr(p, W.invalidLr)), 'the mail server said this address does not exist');
+  } else if (v === 'unknown' && input.namesake) {
+    step('smtp', Math.min(W.validMax, Math.max(W.validMin, withLr(before, W.validLr))), 'the mail server accepted this address and rejects addresses that don\'t exist');
+    step('namesake', p * W.namesakeFactor, 'but the domain\'s usual address for this name was refused, so this mailbox is probably someone else\'s with a similar name');
   } else if (v === 'unknown' && input.mailboxExists) {
     step('smtp', Math.min(W.fullInboxMax, Math.max(W.validMin, withLr(before, W.validLr))), `the mail server says this mailbox exists but is full: it is a real address, though mail to it bounces for now`);
   } else if (v === 'unknown') {
