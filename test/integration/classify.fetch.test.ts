@@ -252,9 +252,15 @@ describe('fetchHomepage', () => {
   });
 
   it('says no_website for a domain without addresses, and for a non-domain', async () => {
+    const before = requests.length;
     const r = await fetchHomepage('nowhere.test', guarded());
     assert.equal(r.status, 'no_website');
-    assert.equal(r.attempts.length, 4);
+    // Both names were looked up, and with neither resolving no HTTP request was tried.
+    assert.deepEqual(r.attempts, [
+      { url: 'http://nowhere.test/', outcome: 'no such host' },
+      { url: 'http://www.nowhere.test/', outcome: 'no such host' },
+    ]);
+    assert.equal(requests.length, before);
     assert.equal((await fetchHomepage('not a domain', guarded())).status, 'no_website');
   });
 });

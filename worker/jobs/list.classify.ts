@@ -44,7 +44,8 @@ export async function classifyListCompanies(ctx: WorkerContext, listId: string, 
     while (next < todo.length && !signal?.aborted) {
       const domain = todo[next++]!;
       try {
-        await ctx.companies.classify(domain);
+        // `refresh`: the query above already found no fresh answer, so skip reading the cache again.
+        await ctx.companies.classify(domain, { refresh: true });
         classified++;
       } catch (err) {
         // A reserved name (.test, .internal) that only the mail checker was allowed to use.
