@@ -39,6 +39,15 @@ export const MAX_CANDIDATES = 16;
  */
 export const MIN_PATTERN_SHARE = 0.0125;
 
+/**
+ * Past the patterns above, further candidates are asked only while the ones left unasked still
+ * hold at least this share of the name's probability. With nothing learned that share stays
+ * large and the cap decides; once a domain's pattern is learned, the rest of the list is worth
+ * almost nothing, and a person who does not work there (every candidate refused) costs a few
+ * RCPTs instead of sixteen: fewer probes, and less like a directory-harvest to the server.
+ */
+export const UNASKED_MASS_STOP = 0.02;
+
 export interface EngineDeps {
   pool: Pool;
   settings: Pick<Settings, 'dns' | 'smtp'>;
@@ -281,9 +290,13 @@ export function selectCandidates(all: Candidate[], learned: LearnedCounts): Cand
     covered.add(c.pattern);
     take.add(c);
   }
+  const total = all.reduce((sum, c) => sum + c.prior, 0);
+  let unasked = total - [...take].reduce((sum, c) => sum + c.prior, 0);
   for (const c of all) {
-    if (take.size >= MAX_CANDIDATES) break;
+    if (take.size >= MAX_CANDIDATES || unasked < UNASKED_MASS_STOP * total) break;
+    if (take.has(c)) continue;
     take.add(c);
+    unasked -= c.prior;
   }
   return all.filter((c) => take.has(c));
 }
