@@ -67,6 +67,10 @@ describe('tokenize', () => {
   it('folds case and accents, drops stop words and numbers, stems plurals', () => {
     assert.deepEqual(tokenize('The Cafés of Zürich: 2024 Agencies & Clients'), ['cafe', 'zurich', 'agency', 'client']);
   });
+
+  it('keeps words that only look like plurals', () => {
+    assert.deepEqual(tokenize('Latest news: logistics analytics series'), ['latest', 'news', 'logistics', 'analytics', 'series']);
+  });
 });
 
 describe('classifier', () => {
@@ -143,6 +147,27 @@ describe('classifier', () => {
       assert.equal(r.naics, null);
       assert.equal(r.is_agency, false);
     }
+  });
+
+  it('does not read agency or product signals into ordinary uses of the same words', () => {
+    const signals = (text: string) => clf.classify(text).evidence.filter((e) => /^(agency|product) signals/.test(e)).join(' ');
+    assert.doesNotMatch(signals('Harbor Lofts | Studio apartments and one-bedroom flats to rent downtown | Floor plans Amenities Apply'), /"studio"/);
+    assert.doesNotMatch(signals('Northgate Capital | Private equity | Our portfolio companies in healthcare and industrials | Portfolio management'), /"portfolio"/);
+    assert.doesNotMatch(signals('Hillside Farm | Grass-fed beef by the quarter | Hanging weight pricing, pickup dates'), /"pricing"/);
+    assert.match(signals('Northbeam | Digital agency | Portfolio | Studio | Start a project'), /"studio".*"portfolio"|"portfolio".*"studio"|"agency"/);
+  });
+
+  it('is less than certain on a long page that mixes two industries, and certain on a clear one', () => {
+    const mixed = extractPageText(`<title>Meridian Partners</title><h1>Management consulting and market research</h1>
+      <p>${'Strategy consulting for executives, operating model design and advisory. Surveys, focus groups and consumer insights panels. '.repeat(8)}</p>`);
+    const clear = extractPageText(`<title>Harbor Dental – family dentist</title><h1>Gentle dental care</h1>
+      <p>${'Cleanings, fillings, implants and whitening. Book an appointment with our dentists; new patients welcome; dental hygiene. '.repeat(8)}</p>`);
+    const m = clf.classify(mixed);
+    const c = clf.classify(clear);
+    assert.equal(c.industry, 'health_care');
+    assert.ok(c.confidence > 0.95, `clear page ${c.confidence}`);
+    assert.ok(m.confidence < 0.95, `a long mixed page must not be certain: ${m.confidence} (${JSON.stringify(m.top3)})`);
+    assert.ok(m.top3[1]!.probability > 0.04, 'the second industry keeps some probability');
   });
 
   it('classifies an extracted page (title, meta, headings and nav count)', () => {
