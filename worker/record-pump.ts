@@ -23,7 +23,7 @@ import { withTransaction } from '../core/db/pool.ts';
 import { inTransaction } from '../core/queue/boss.ts';
 import { QUEUE_OPTIONS, type Payloads } from '../core/queue/queues.ts';
 import type { WorkerContext } from './context.ts';
-import { QUEUE, enrichOne, loadRecords, progressNotifier, recheckDelaySeconds, settle, type Outcome, type RecordRow } from './jobs/record.enrich.ts';
+import { QUEUE, enrichOne, loadRecords, progressNotifier, promoteDeferredDomains, recheckDelaySeconds, settle, type Outcome, type RecordRow } from './jobs/record.enrich.ts';
 
 export interface PumpOptions {
   /** How long to wait before asking again when the queue had nothing for us. */
@@ -85,6 +85,7 @@ export function startRecordPump(ctx: WorkerContext, opts: PumpOptions = {}): Rec
             }
           });
           progress(group.map((f) => f.outcome));
+          void promoteDeferredDomains(ctx, group.map((f) => f.outcome));
           wakeForRechecks(group);
         } catch (err) {
           // Nothing was written: the jobs stay active and come back after their heartbeat lapses.

@@ -1,6 +1,6 @@
 /** pg-boss, configured for how Toofr uses it. */
 import { PgBoss, type Db } from 'pg-boss';
-import type { PoolClient } from '../db/pool.ts';
+import type { Pool, PoolClient } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
 import { QUEUES, QUEUE_OPTIONS } from './queues.ts';
 
@@ -14,6 +14,8 @@ export interface BossOptions {
   supervise: boolean;
   poolMax?: number;
 }
+
+const schemas = new WeakMap<Boss, string>();
 
 export async function startBoss(opts: BossOptions): Promise<Boss> {
   const boss = new PgBoss({
@@ -31,6 +33,7 @@ export async function startBoss(opts: BossOptions): Promise<Boss> {
     // job at once instead of at its next poll (queues.ts, `notify: true`).
     useListenNotify: true,
   } as ConstructorParameters<typeof PgBoss>[0]);
+  schemas.set(boss, opts.schema);
   boss.on('error', (err: Error) => opts.log.error({ err }, 'queue error'));
   boss.on('warning', (w: { message?: string }) => opts.log.warn({ warning: w }, 'queue warning'));
   await boss.start();
@@ -54,6 +57,28 @@ export async function ensureQueues(boss: Boss): Promise<void> {
       }
     }
   }
+}
+
+/**
+ * Moves the waiting (due, not started) jobs of some groups of a queue up to `priority`, e.g. the
+ * records of a domain that turned out to greylist. pg-boss has no call that changes queued jobs
+ * by group, so this is the one place that writes its job table directly (pg-boss 12: `job`,
+ * partitioned by queue; `group_id` is the `group.id` jobs were sent with). It only reorders
+ * work: callers treat a failure as harmless. Returns how many jobs moved.
+ */
+export async function promoteGroups(pool: Pool, boss: Boss, queue: string, groups: readonly string[], priority: number): Promise<number> {
+  const schema = schemas.get(boss);
+  if (!schema || !groups.length) return 0;
+  const { rowCount } = await pool.query(
+    `UPDATE ${quoteIdent(schema)}.job SET priority = $3
+      WHERE name = $1 AND state = 'created' AND group_id = ANY($2::text[]) AND priority < $3 AND start_after <= now()`,
+    [queue, groups, priority],
+  );
+  return rowCount ?? 0;
+}
+
+function quoteIdent(s: string): string {
+  return `"${s.replace(/"/g, '""')}"`;
 }
 
 /** Lets a pg-boss call join a transaction we opened on `client`. */

@@ -10,7 +10,7 @@
 import type { Job, JobResult } from 'pg-boss';
 import { withTransaction, type PoolClient } from '../../core/db/pool.ts';
 import type { FindAnswer, FindInput } from '../../core/engine/types.ts';
-import { inTransaction } from '../../core/queue/boss.ts';
+import { inTransaction, promoteGroups } from '../../core/queue/boss.ts';
 import { MAX_RECHECKS, PRIORITY, QUEUES, QUEUE_OPTIONS, type Payloads } from '../../core/queue/queues.ts';
 import { inputOf } from '../../core/lists/read-csv.ts';
 import type { ColumnMapping } from '../../core/lists/columns.ts';
@@ -82,6 +82,7 @@ export function handler(ctx: WorkerContext) {
     const records = await loadRecords(ctx, jobs.map((j) => j.data.recordId));
     const outcomes = await Promise.all(jobs.map((job) => enrichOne(ctx, records.get(job.data.recordId), job.retryCount, job.signal)));
     await withTransaction(ctx.pool, (client) => settle(ctx, client, outcomes));
+    void promoteDeferredDomains(ctx, outcomes);
     progress(outcomes);
     return jobs.map((job, i) => {
       const o = outcomes[i]!;
@@ -154,6 +155,31 @@ export async function settle(ctx: WorkerContext, client: PoolClient, outcomes: O
       { db: inTransaction(client) },
     );
   }
+}
+
+// Domains whose waiting records were moved up lately, so each is moved once, not per record.
+const promoted = new Map<string, number>();
+const PROMOTE_AGAIN_AFTER_MS = 10 * 60_000;
+
+/**
+ * A first look that was deferred (greylisting: every new sender/recipient pair must come back
+ * after a delay) means the domain's other records will be deferred too, each on its own clock.
+ * Their first looks are moved ahead of the rest of the queue, so all the clocks start now and the
+ * re-checks come due together — instead of the domain's last records being tried only at the end
+ * of the list and keeping it open for one more greylisting delay (minutes, on real servers).
+ * Best effort: a failure only leaves the order as it was.
+ */
+export function promoteDeferredDomains(ctx: WorkerContext, outcomes: Outcome[]): Promise<void> {
+  const now = performance.now();
+  const domains = [...new Set(outcomes.flatMap((o) => (o.kind === 'recheck' && o.rec.attempts === 0 && o.rec.domain ? [o.rec.domain] : [])))]
+    .filter((d) => now - (promoted.get(d) ?? -Infinity) > PROMOTE_AGAIN_AFTER_MS);
+  if (!domains.length) return Promise.resolve();
+  for (const d of domains) promoted.set(d, now);
+  if (promoted.size > 10_000) promoted.delete(promoted.keys().next().value!);
+  return promoteGroups(ctx.pool, ctx.boss, QUEUE, domains, PRIORITY.recheck).then(
+    (moved) => void (moved && ctx.log.debug({ domains, moved }, 'moved the waiting records of deferring domains ahead')),
+    (err: unknown) => ctx.log.warn({ err, domains }, 'could not move the waiting records of deferring domains ahead; they keep their place'),
+  );
 }
 
 /** When a deferred record is looked at again (pg-boss `startAfter`, whole seconds). */
