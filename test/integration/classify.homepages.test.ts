@@ -133,29 +133,21 @@ describe('classifyCompany on fixture homepages', () => {
     assert.deepEqual(wrong, [], wrong.join('\n'));
   });
 
-  it('says is_agency for agencies of every kind, in the industry of the service they sell', async () => {
-    const names = Object.keys(AGENCIES);
+  /** Every page of a group: agency or not as expected, and in its expected industry (or the accepted alternative). */
+  async function checkGroup(group: typeof AGENCIES, agency: boolean) {
+    const names = Object.keys(group);
     const results = await classifyAll(names);
     const wrong: string[] = [];
     for (const name of names) {
       const r = results.get(name)!;
-      const { industry, also, why } = AGENCIES[name]!;
-      if (!r.is_agency) wrong.push(`${name}.html should be an agency: ${describeResult(name, r)}`);
+      const { industry, also, why } = group[name]!;
+      if (r.is_agency !== agency) wrong.push(`${name}.html should ${agency ? '' : 'not '}be an agency: ${describeResult(name, r)}`);
       if (r.industry !== industry && r.industry !== also) wrong.push(`${name}.html should be ${industry} (${why}): ${describeResult(name, r)}`);
     }
     assert.deepEqual(wrong, [], wrong.join('\n'));
-  });
+  }
 
-  it('does not call look-alikes agencies, and files them where NAICS does', async () => {
-    const names = Object.keys(LOOKALIKES);
-    const results = await classifyAll(names);
-    const wrong: string[] = [];
-    for (const name of names) {
-      const r = results.get(name)!;
-      const { industry, also, why } = LOOKALIKES[name]!;
-      if (r.is_agency) wrong.push(`${name}.html should not be an agency: ${describeResult(name, r)}`);
-      if (r.industry !== industry && r.industry !== also) wrong.push(`${name}.html should be ${industry} (${why}): ${describeResult(name, r)}`);
-    }
-    assert.deepEqual(wrong, [], wrong.join('\n'));
-  });
+  it('says is_agency for agencies of every kind, in the industry of the service they sell', () => checkGroup(AGENCIES, true));
+
+  it('does not call look-alikes agencies, and files them where NAICS does', () => checkGroup(LOOKALIKES, false));
 });
