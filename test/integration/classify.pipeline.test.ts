@@ -17,7 +17,9 @@ import { resultsCsv } from '../../core/lists/results.ts';
 import { freshServices } from '../helpers/db.ts';
 import { fakeEnricher } from '../helpers/fake-enricher.ts';
 import { startTestWorker, submitCsv, waitForList } from '../helpers/pipeline.ts';
+import { until } from '../helpers/until.ts';
 import { handler as deliverHandler } from '../../worker/jobs/list.deliver.ts';
+import { classifyListCompanies } from '../../worker/jobs/list.classify.ts';
 import type { WorkerContext } from '../../worker/context.ts';
 
 const PAGES: Record<string, string> = {
@@ -34,6 +36,18 @@ async function csvRows(services: Services, listId: string): Promise<string[][]> 
   let text = '';
   for await (const chunk of resultsCsv(services.db.pool, list)) text += chunk;
   return parse(text.replace(/^\uFEFF/, '')) as string[][];
+}
+
+/** A list is delivered, and its list.classify job (which may run after delivery) has finished too. */
+async function settled(settings: Settings, services: Services, listId: string): Promise<void> {
+  await waitForList(settings, services, listId);
+  await until('list.classify to finish', async () => {
+    const { rows } = await services.db.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${services.db.queueSchema}.job WHERE name = 'list.classify' AND data->>'listId' = $1 AND state IN ('created', 'retry', 'active')`,
+      [listId],
+    );
+    return rows[0]!.n === 0;
+  });
 }
 
 describe('company classification in the list pipeline', () => {
@@ -95,6 +109,7 @@ describe('company classification in the list pipeline', () => {
     ].join('\n');
     const id = await submitCsv(services, csv);
     const list = await waitForList(settings, services, id);
+    await settled(settings, services, id);
     assert.equal(list.status, 'done');
 
     const rows = await csvRows(services, id);
@@ -126,15 +141,26 @@ describe('company classification in the list pipeline', () => {
   it('should answer a later list from the cache without fetching again', async () => {
     const before = new Map(hits);
     const id = await submitCsv(services, 'First,Last,Company\nHal,Ito,brandworks.test\nIvy,Jo,ledgerly.test\n');
-    await waitForList(settings, services, id);
+    await settled(settings, services, id);
     const rows = await csvRows(services, id);
     assert.deepEqual(rows.slice(1).map((r) => r.slice(-2)), [['Marketing & Advertising', 'true'], ['Software & Internet', 'false']]);
     assert.deepEqual(hits, before);
   });
 
+  it('should stop starting websites past its time budget, leaving those companies without an industry', async () => {
+    const id = await submitCsv(services, 'First,Last,Company\nKai,Lo,ledgerly.test\n');
+    await settled(settings, services, id);
+    await services.db.pool.query(`UPDATE domains SET company = NULL, company_checked_at = NULL WHERE domain = 'ledgerly.test'`);
+    const fetchesBefore = hits.get('ledgerly.test') ?? 0;
+    const ctx = { pool: services.db.pool, boss: services.boss, log, companies } as unknown as WorkerContext;
+    assert.deepEqual(await classifyListCompanies(ctx, id, undefined, 0), { classified: 0, failed: 0, skipped: 1 });
+    assert.equal(hits.get('ledgerly.test') ?? 0, fetchesBefore);
+    assert.deepEqual((await csvRows(services, id))[1]!.slice(-2), ['', '']);
+  });
+
   it('should classify at delivery what list.classify left undone', async () => {
     const id = await submitCsv(services, 'First,Last,Company\nJo,Kim,ledgerly.test\n');
-    await waitForList(settings, services, id);
+    await settled(settings, services, id);
     // As if list.classify had crashed before reaching this company: no answer cached, and the
     // list's delivery still to come.
     await services.db.pool.query(`UPDATE domains SET company = NULL, company_checked_at = NULL WHERE domain = 'ledgerly.test'`);

@@ -28,7 +28,13 @@ export function handler(ctx: WorkerContext) {
  * domains are not companies and are left out. One domain's failure (a database hiccup while
  * saving) is logged and left for the next pass; it never stops the others.
  */
-export async function classifyListCompanies(ctx: WorkerContext, listId: string, signal?: AbortSignal): Promise<{ classified: number; failed: number }> {
+export async function classifyListCompanies(
+  ctx: WorkerContext,
+  listId: string,
+  signal?: AbortSignal,
+  /** Stop starting new domains after this many ms (what is left shows no industry). */
+  budgetMs = Infinity,
+): Promise<{ classified: number; failed: number; skipped: number }> {
   const { rows } = await ctx.pool.query<{ domain: string }>(
     `SELECT DISTINCT r.domain FROM records r
        LEFT JOIN domains d ON d.domain = r.domain
@@ -40,8 +46,9 @@ export async function classifyListCompanies(ctx: WorkerContext, listId: string, 
   let classified = 0;
   let failed = 0;
   let next = 0;
+  const stopAt = performance.now() + budgetMs;
   const lane = async () => {
-    while (next < todo.length && !signal?.aborted) {
+    while (next < todo.length && !signal?.aborted && performance.now() < stopAt) {
       const domain = todo[next++]!;
       try {
         // `refresh`: the query above already found no fresh answer, so skip reading the cache again.
@@ -56,5 +63,5 @@ export async function classifyListCompanies(ctx: WorkerContext, listId: string, 
     }
   };
   await Promise.all(Array.from({ length: Math.min(CLASSIFY_CONCURRENCY, todo.length) }, lane));
-  return { classified, failed };
+  return { classified, failed, skipped: todo.length - next };
 }
