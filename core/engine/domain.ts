@@ -133,6 +133,11 @@ function hostOf(url: string): string | undefined {
   }
 }
 
+/** Whether a registrable name is reserved by itself (example.com, example.org, example.net). */
+function isSpecialUseName(domain: string): boolean {
+  return /^example\.(com|net|org)$/.test(domain);
+}
+
 function fromHost(rawHost: string, source: DomainSource, input: string, options: DomainOptions): DomainResult {
   const host = rawHost.replace(/\.$/, '').toLowerCase();
   if (/^\[.*\]$/.test(host) || host.includes(':') || isIP(host)) return { ok: false, reason: ipReason(input) };
@@ -151,7 +156,10 @@ function fromHost(rawHost: string, source: DomainSource, input: string, options:
   if (!p.hostname) return { ok: false, reason: `"${input}" is not a valid domain` };
   if (!options.allowReserved) {
     if (p.isSpecialUse) {
-      return { ok: false, reason: `"${input}" uses a reserved name (.${p.publicSuffix}) that never has public mail servers` };
+      // tldts flags both reserved suffixes (.test, .invalid) and reserved names under real ones
+      // (example.org): name whichever it is, so ".org" is never blamed.
+      const reserved = p.domain && p.domain !== p.publicSuffix && isSpecialUseName(p.domain) ? p.domain : `.${p.publicSuffix}`;
+      return { ok: false, reason: `"${input}" uses a reserved name (${reserved}) that no real company or mail server has` };
     }
     if (!p.isIcann && !p.isPrivate) {
       return { ok: false, reason: `"${input}" does not end in a known domain suffix (.${p.publicSuffix}): check for a typo` };

@@ -75,6 +75,7 @@ describe('resolveCompanyDomain', () => {
     ['acme.test', /reserved name/],
     ['acme.example', /reserved name/],
     ['acme.invalid', /reserved name/],
+    ['example.org', /reserved name \(example\.org\)/],
     ['acme.cmo', /known domain suffix.*typo/],
     ['acme.internal', /known domain suffix/],
     ['co.uk', /public suffix/],
