@@ -34,7 +34,7 @@ export async function learnFile(engine: Engine, file: string): Promise<LearnSumm
       summary.skipped.push({ line: row.line, reason: name.reason });
       continue;
     }
-    const patterns = await engine.learnAddress(name.name, email.email);
+    const patterns = await engine.learnAddress(name.name, email.email, row.input);
     if (!patterns.length) {
       summary.skipped.push({ line: row.line, reason: `${email.email} does not follow any known pattern for this name` });
       continue;

@@ -5,6 +5,7 @@
  */
 import type { Pool } from '../db/pool.ts';
 import type { MailHosts } from './dns.ts';
+import type { UmlautStyle } from './names.ts';
 
 export interface DomainFacts {
   domain: string;
@@ -12,6 +13,8 @@ export interface DomainFacts {
   acceptAll: boolean | null;
   acceptAllCheckedAt: Date | null;
   patternCounts: Record<string, number>;
+  /** Umlaut spellings seen in its addresses: {expand, plain} counts. */
+  spelling: Partial<Record<UmlautStyle, number>>;
 }
 
 interface Row {
@@ -21,6 +24,7 @@ interface Row {
   accept_all: boolean | null;
   accept_all_checked_at: Date | null;
   pattern_counts: Record<string, number>;
+  spelling: Partial<Record<UmlautStyle, number>> | null;
 }
 
 /** How long an accept-all verdict is trusted before the domain is probed again. */
@@ -30,7 +34,7 @@ export function createDomainStore(pool: Pool, now: () => Date = () => new Date()
   return {
     async get(domain: string): Promise<DomainFacts> {
       const { rows } = await pool.query<Row>(
-        'SELECT domain, mx, mx_expires_at, accept_all, accept_all_checked_at, pattern_counts FROM domains WHERE domain = $1',
+        'SELECT domain, mx, mx_expires_at, accept_all, accept_all_checked_at, pattern_counts, spelling FROM domains WHERE domain = $1',
         [domain],
       );
       const r = rows[0];
@@ -42,6 +46,7 @@ export function createDomainStore(pool: Pool, now: () => Date = () => new Date()
         acceptAll: acceptAllFresh ? r!.accept_all : null,
         acceptAllCheckedAt: r?.accept_all_checked_at ?? null,
         patternCounts: r?.pattern_counts ?? {},
+        spelling: r?.spelling ?? {},
       };
     },
 
@@ -72,6 +77,16 @@ export function createDomainStore(pool: Pool, now: () => Date = () => new Date()
      * splits its one observation, so ambiguity never counts double). One statement, so concurrent
      * workers never lose each other's increments.
      */
+    /** One more address at the domain that spells umlauts this way. */
+    async learnSpelling(domain: string, style: UmlautStyle): Promise<void> {
+      await pool.query(
+        `INSERT INTO domains AS d (domain, spelling) VALUES ($1, jsonb_build_object($2::text, 1))
+         ON CONFLICT (domain) DO UPDATE SET updated_at = now(),
+           spelling = d.spelling || jsonb_build_object($2::text, COALESCE((d.spelling->>$2)::numeric, 0) + 1)`,
+        [domain, style],
+      );
+    },
+
     async learn(domain: string, increments: readonly { pattern: string; share: number }[]): Promise<void> {
       if (!increments.length) return;
       // One statement (insert or add), so concurrent workers never lose each other's increments.

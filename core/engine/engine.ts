@@ -19,7 +19,7 @@ import { createDomainStore, type DomainStore } from './domain-store.ts';
 import { checkFindInput, readFindInput } from './input.ts';
 import { flagsFor, isDisposable, isWebmail, mailProviderOf, parseEmail, resolveCompanyDomain } from './domain.ts';
 import { inferPatternMatches, patternPosterior, rankCandidates, type LearnedCounts } from './patterns.ts';
-import type { ParsedName } from './names.ts';
+import { hasUmlauts, parseName, umlautStyleIn, type NameInput, type ParsedName, type UmlautStyle } from './names.ts';
 import { scoreAnswer, sharpenPrior } from './score.ts';
 
 /**
@@ -59,7 +59,11 @@ export interface EngineDeps {
 
 export interface Engine extends Enricher {
   /** Teaches a domain its pattern from a known (name, address) pair; returns the patterns credited. */
-  learnAddress(name: ParsedName, email: string): Promise<string[]>;
+  /**
+   * Teaches a domain its pattern from a known (name, address) pair; returns the patterns credited.
+   * With the name as written (`cells`), also how the domain spells umlauts.
+   */
+  learnAddress(name: ParsedName, email: string, cells?: NameInput): Promise<string[]>;
   store: DomainStore;
   close(): Promise<void>;
 }
@@ -98,11 +102,13 @@ export function createEngine(deps: EngineDeps): Engine {
   };
   const verifier = deps.verifier ?? createVerifier({ settings: settings.smtp, dns, log });
 
-  async function learnAddress(name: ParsedName, email: string): Promise<string[]> {
+  async function learnAddress(name: ParsedName, email: string, cells?: NameInput): Promise<string[]> {
     const parsed = parseEmail(email);
     if (!parsed) return [];
     const matches = inferPatternMatches(name, parsed.email);
     await store.learn(parsed.domain, matches);
+    const style = cells ? umlautStyleIn(cells, parsed.local) : undefined;
+    if (style) await store.learnSpelling(parsed.domain, style);
     return matches.map((m) => m.pattern);
   }
 
@@ -115,22 +121,22 @@ export function createEngine(deps: EngineDeps): Engine {
     // An address already in the user's file is checked first: if the server does not reject it,
     // it is the answer (and, proven, teaches the domain its pattern); if it does, we guess.
     const given = input.email?.trim() ? parseEmail(input.email) : undefined;
-    if (!given) return guess(name, domain);
+    if (!given) return guess(name, domain, input);
     const v = await verify(given.email, _ctx);
     if (v.verification !== 'invalid') {
       const a = fromVerify(v);
       a.pattern = inferPatternMatches(name, given.email)[0]?.pattern ?? null;
-      if (v.verification === 'valid' && v.accept_all === false) await learnAddress(name, given.email);
+      if (v.verification === 'valid' && v.accept_all === false) await learnAddress(name, given.email, input);
       return a;
     }
-    const a = await guess(name, domain);
+    const a = await guess(name, domain, input);
     const rejected = `the address given, ${given.email}, was rejected (${v.reason})`;
     a.reason = a.reason ? `${rejected}; ${a.reason}` : rejected;
     return a;
   }
 
   /** The guess: candidates in rank order, put to the mail server, scored. */
-  async function guess(name: ParsedName, domain: string): Promise<FindAnswer> {
+  async function guess(parsedName: ParsedName, domain: string, cells: NameInput): Promise<FindAnswer> {
     if (isWebmail(domain) || isDisposable(domain)) {
       const what = isWebmail(domain) ? 'a webmail provider' : 'a disposable-address service';
       return empty({ status: 'not_found', domain, reason: `${domain} is ${what}: a person's address there cannot be guessed. Give the company's own domain.` });
@@ -138,6 +144,10 @@ export function createEngine(deps: EngineDeps): Engine {
 
     const facts = await store.get(domain);
     if (facts.mail && facts.mail.status !== 'error') remember(facts.mail);
+    // Müller as mueller first where the domain writes umlauts that way (or is German-speaking).
+    const expand = hasUmlauts(cells) && prefersUmlautExpansion(domain, facts.spelling);
+    const reparsed = expand ? parseName(cells, { preferUmlautExpansion: true }) : undefined;
+    const name = reparsed?.ok ? reparsed.name : parsedName;
     const all = rankCandidates(name, domain, facts.patternCounts);
     const ranked = selectCandidates(all, facts.patternCounts);
     if (!ranked.length) return empty({ status: 'bad_input', domain, reason: 'no address can be built from this name' });
@@ -198,7 +208,7 @@ export function createEngine(deps: EngineDeps): Engine {
     }
     if (valid) {
       // Only a domain that rejects unknown users proves an address, so only then do we learn from it.
-      if (check.acceptAll === false) await learnAddress(name, valid.email);
+      if (check.acceptAll === false) await learnAddress(name, valid.email, cells);
       return answer({ ranked, mass, chosen: valid, verification: 'valid', acceptAll: false, mail, facts: facts.patternCounts, domain, status: 'found', check });
     }
     if (disabled && check.acceptAll !== true) {
@@ -317,6 +327,21 @@ interface AnswerArgs {
   check?: DomainCheck;
   /** The chosen address exists but is probably another person's (see `possibleNamesake`). */
   namesake?: boolean;
+}
+
+/** Country-code domains of German-speaking countries, where Müller is usually mueller@. */
+const GERMAN_SPEAKING_TLDS = new Set(['de', 'at', 'ch', 'li']);
+
+/**
+ * Whether to rank the ae/oe/ue spelling first: what the domain's own addresses show, when they
+ * show anything (a company writes every Müller the same way); else whether it is a German-speaking
+ * country's domain (DIN 5007-2 spellings are the norm in German corporate addresses).
+ */
+export function prefersUmlautExpansion(domain: string, spelling: Partial<Record<UmlautStyle, number>>): boolean {
+  const expand = spelling.expand ?? 0;
+  const plain = spelling.plain ?? 0;
+  if (expand !== plain) return expand > plain;
+  return GERMAN_SPEAKING_TLDS.has(domain.slice(domain.lastIndexOf('.') + 1));
 }
 
 /** Learned addresses a pattern needs, and the share of them, before it can overrule a 250. */

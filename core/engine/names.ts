@@ -87,6 +87,36 @@ export interface NameInput {
   full_name?: string | null;
 }
 
+/** How an address spells a name's German umlauts: Müller → mueller (`expand`) or muller (`plain`). */
+export type UmlautStyle = 'expand' | 'plain';
+
+const asciiWord = (w: string) => anyAscii(w).toLowerCase().replace(/[^a-z]/g, '');
+
+/**
+ * Which umlaut spelling an address uses for this person's name, or undefined when the name has
+ * no ä/ö/ü or the address shows neither spelling (an initial, a nickname). Learned per domain
+ * like its pattern: a company writes every Müller the same way.
+ */
+export function umlautStyleIn(cells: NameInput, localPart: string): UmlautStyle | undefined {
+  const local = localPart.toLowerCase();
+  const words = [cells.first, cells.last, cells.full_name]
+    .flatMap((c) => (c ?? '').normalize('NFC').split(/[\s\-']+/))
+    .filter((w) => /[äöüÄÖÜ]/.test(w));
+  let style: UmlautStyle | undefined;
+  for (const w of words) {
+    const expanded = asciiWord(w.replace(/[äöüÄÖÜ]/g, (c) => GERMAN_EXPANSIONS[c]!));
+    const plain = asciiWord(w);
+    if (expanded.length >= 3 && local.includes(expanded)) return 'expand';
+    if (plain.length >= 3 && local.includes(plain)) style = 'plain';
+  }
+  return style;
+}
+
+/** Whether a name has German umlauts, so that its spelling convention matters. */
+export function hasUmlauts(cells: NameInput): boolean {
+  return /[äöüÄÖÜ]/.test([cells.first, cells.last, cells.full_name].join(' ').normalize('NFC'));
+}
+
 export interface NameOptions {
   /**
    * Put Müller → mueller first instead of muller (weight 1 vs `germanUmlautExpansion`).

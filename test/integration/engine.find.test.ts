@@ -31,6 +31,8 @@ const EXTRA_PEOPLE: [string, string, string][] = [
   ['Michael', 'Bolton', 'initech.test'],
   ['Gavin', 'Belson', 'hooli.test'],
   ['Jane', 'Doe', 'gmail.com'],
+  // A second umlaut name at the company that writes ü as ue (the standard world's umlaut.test).
+  ['Jürgen', 'Schröder', 'umlaut.test'],
 ];
 // The first host the world lays out (mx1.acme.test) listens on 127.0.0.2; this DNS name points a
 // public-looking domain's MX at it, at RFC 1918 space and at the cloud metadata address.
@@ -49,7 +51,7 @@ before(async () => {
   const std = standardWorld();
   const people: Person[] = [...std.people];
   for (const [first, last, domain] of EXTRA_PEOPLE) {
-    const spec = EXTRA_DOMAINS.find((d) => d.domain === domain)!;
+    const spec = [...EXTRA_DOMAINS, ...std.domains].find((d) => d.domain === domain)!;
     people.push({ first, last, domain, email: addressFor({ first, last }, spec), mailbox: 'active' });
   }
   world = await startMailWorld({
@@ -192,6 +194,14 @@ describe('a domain that rejects unknown users', () => {
     assert.equal(a.verification, 'valid');
     assert.equal(a.email, truth('José', 'Müller', 'umlaut.test'));
     assert.equal(a.email, 'jose.mueller@umlaut.test');
+  });
+
+  test('the next umlaut name there is asked with ue first: the domain learned its spelling', async () => {
+    assert.deepEqual((await engine.store.get('umlaut.test')).spelling, { expand: 1 });
+    const a = await find({ first: 'Jürgen', last: 'Schröder', domain: 'umlaut.test' });
+    assert.equal(a.verification, 'valid');
+    assert.equal(a.email, 'juergen.schroeder@umlaut.test');
+    assert.equal(a.candidates[0]!.email, 'juergen.schroeder@umlaut.test', 'the learned spelling leads');
   });
 });
 

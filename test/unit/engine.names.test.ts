@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseName, toAsciiToken, NAME_WEIGHTS } from '../../core/engine/names.ts';
+import { hasUmlauts, parseName, toAsciiToken, umlautStyleIn, NAME_WEIGHTS } from '../../core/engine/names.ts';
+import { prefersUmlautExpansion } from '../../core/engine/engine.ts';
 import type { NameInput, ParsedName } from '../../core/engine/names.ts';
 
 function parsed(input: NameInput | string, options = {}): ParsedName {
@@ -198,4 +199,24 @@ describe('toAsciiToken', () => {
       assert.equal(toAsciiToken(input), expected);
     });
   }
+});
+
+describe('umlaut spelling conventions', () => {
+  it('reads which spelling an address uses for a name, if it shows one', () => {
+    assert.equal(umlautStyleIn({ first: 'José', last: 'Müller' }, 'jose.mueller'), 'expand');
+    assert.equal(umlautStyleIn({ first: 'José', last: 'Müller' }, 'jmuller'), 'plain');
+    assert.equal(umlautStyleIn({ full_name: 'Jürgen Groß-Schröder' }, 'juergen.gross'), 'expand');
+    assert.equal(umlautStyleIn({ first: 'José', last: 'Müller' }, 'jose'), undefined, 'the address does not show the umlaut name');
+    assert.equal(umlautStyleIn({ first: 'Anna', last: 'Smith' }, 'anna.smith'), undefined, 'no umlauts');
+    assert.equal(hasUmlauts({ first: 'Zoë', last: 'Brontë' }), false, 'ë is not a German umlaut');
+    assert.equal(hasUmlauts({ full_name: 'Jörg Weiß' }), true);
+  });
+
+  it('prefers ue where the domain\'s addresses show it, else on German-speaking country domains', () => {
+    assert.equal(prefersUmlautExpansion('acme.com', { expand: 2, plain: 1 }), true);
+    assert.equal(prefersUmlautExpansion('acme.de', { plain: 1 }), false, 'what the domain shows wins over its country');
+    assert.equal(prefersUmlautExpansion('acme.de', {}), true);
+    assert.equal(prefersUmlautExpansion('acme.co.at', {}), true);
+    assert.equal(prefersUmlautExpansion('acme.com', {}), false);
+  });
 });
