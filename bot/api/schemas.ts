@@ -136,6 +136,8 @@ export const findAnswer = z.object({
   flags: z.array(flag),
   status: z.enum(['found', 'not_found', 'rechecking', 'unknown', 'no_mail', 'bad_input']),
   reason: z.string().optional(),
+  retry_after_seconds: z.number().int().optional().describe('with status rechecking: when Toofr asks the mail server again'),
+  retry_kind: z.enum(['deferred', 'slow_down', 'unavailable']).optional().describe('with status rechecking: the server deferred these recipients (greylisting), asked us to slow down, or could not be reached'),
 });
 
 export const verifyAnswer = z.object({

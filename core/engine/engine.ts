@@ -169,7 +169,7 @@ export function createEngine(deps: EngineDeps): Engine {
     }
     if (mail.status === 'error') {
       // dns.ts's reason already says "DNS lookup failed (…); try again later".
-      return answer({ ranked, mass, chosen: ranked[0]!, verification: 'unknown', acceptAll: facts.acceptAll, mail, facts: facts.patternCounts, domain, status: 'rechecking', reason: mail.reason ?? 'DNS lookup failed; try again later', retryAfter: 300 });
+      return answer({ ranked, mass, chosen: ranked[0]!, verification: 'unknown', acceptAll: facts.acceptAll, mail, facts: facts.patternCounts, domain, status: 'rechecking', reason: mail.reason ?? 'DNS lookup failed; try again later', retryAfter: 300, retryKind: 'unavailable' });
     }
 
     // A domain known to accept every address: SMTP cannot tell candidates apart, so we spare the
@@ -199,7 +199,7 @@ export function createEngine(deps: EngineDeps): Engine {
       ? ranked.slice(0, ranked.indexOf(valid)).find((c) => ['greylisted', 'temporary', 'rate_limited'].includes(byEmail.get(c.email)?.kind ?? ''))
       : undefined;
     if (deferredAbove) {
-      return answer({ ranked, mass, chosen: deferredAbove, verification: 'unknown', acceptAll: check.acceptAll, mail, facts: facts.patternCounts, domain, status: 'rechecking', reason: check.temporary!.reason, retryAfter: check.temporary!.retryAfterSeconds, check });
+      return answer({ ranked, mass, chosen: deferredAbove, verification: 'unknown', acceptAll: check.acceptAll, mail, facts: facts.patternCounts, domain, status: 'rechecking', reason: check.temporary!.reason, retryAfter: check.temporary!.retryAfterSeconds, retryKind: check.temporary!.kind, check });
     }
     const namesake = valid && check.acceptAll === false ? possibleNamesake(ranked, valid, facts.patternCounts) : undefined;
     if (valid && namesake) {
@@ -227,7 +227,7 @@ export function createEngine(deps: EngineDeps): Engine {
     // ruled out, scored as a guess.
     const status = check.temporary ? 'rechecking' : 'unknown';
     const why = check.temporary?.reason ?? check.reason ?? alive[0]!.reply ?? 'the mail server gave no clear answer';
-    return answer({ ranked, mass, chosen: alive[0]!, verification: 'unknown', acceptAll: check.acceptAll, mail, facts: facts.patternCounts, domain, status, reason: why, retryAfter: check.temporary?.retryAfterSeconds, check });
+    return answer({ ranked, mass, chosen: alive[0]!, verification: 'unknown', acceptAll: check.acceptAll, mail, facts: facts.patternCounts, domain, status, reason: why, retryAfter: check.temporary?.retryAfterSeconds, retryKind: check.temporary?.kind, check });
   }
 
   async function verify(emailInput: string, _ctx: EnrichContext): Promise<VerifyAnswer> {
@@ -324,6 +324,7 @@ interface AnswerArgs {
   status: FindAnswer['status'];
   reason?: string;
   retryAfter?: number;
+  retryKind?: FindAnswer['retry_kind'];
   check?: DomainCheck;
   /** The chosen address exists but is probably another person's (see `possibleNamesake`). */
   namesake?: boolean;
@@ -425,6 +426,7 @@ function answer(a: AnswerArgs): FindAnswer {
   };
   if (a.reason) out.reason = a.reason;
   if (a.retryAfter) out.retry_after_seconds = a.retryAfter;
+  if (a.retryAfter && a.retryKind) out.retry_kind = a.retryKind;
   return out;
 }
 

@@ -61,6 +61,11 @@ export interface FindAnswer {
   reason?: string;
   /** With status 'rechecking': when to try again. */
   retry_after_seconds?: number;
+  /**
+   * With status 'rechecking': why. `deferred`: the server put these recipients off (greylisting);
+   * `slow_down`: it asked us to slow down; `unavailable`: it (or DNS) could not be reached.
+   */
+  retry_kind?: 'deferred' | 'slow_down' | 'unavailable';
 }
 
 export interface VerifyAnswer {

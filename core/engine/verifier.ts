@@ -41,6 +41,13 @@ export interface CandidateCheck {
   enhanced?: string;
 }
 
+/**
+ * Why an answer must be asked again later: the server `deferred` these recipients (greylisting,
+ * other 4xx about them), asked us to `slow_down` (421, too many connections or recipients), or
+ * was `unavailable` (no connection, timeouts, DNS failure).
+ */
+export type TemporaryKind = 'deferred' | 'slow_down' | 'unavailable';
+
 export interface DomainCheck {
   domain: string;
   mailStatus: MailStatus;
@@ -57,7 +64,7 @@ export interface DomainCheck {
   /** RCPT TO commands sent for this call (probe included). */
   rcpts: number;
   /** Set when the answer may change if asked later (greylisting, rate limits, timeouts, DNS errors). */
-  temporary?: { retryAfterSeconds: number; reason: string };
+  temporary?: { retryAfterSeconds: number; reason: string; kind: TemporaryKind };
   /** Why nothing could be checked, when that is the case. */
   reason?: string;
 }
@@ -310,10 +317,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (r?.enhanced) c.enhanced = r.enhanced;
       results.set(email, c);
     };
-    let temporary: { retryAfterSeconds: number; reason: string } | undefined;
-    const markTemporary = (seconds: number | undefined, reason: string) => {
+    let temporary: { retryAfterSeconds: number; reason: string; kind: TemporaryKind } | undefined;
+    const markTemporary = (seconds: number | undefined, reason: string, kind: TemporaryKind) => {
       const retry = Math.max(1, Math.round(seconds ?? DEFAULT_RETRY_SECONDS));
-      if (!temporary || retry > temporary.retryAfterSeconds) temporary = { retryAfterSeconds: retry, reason };
+      if (!temporary || retry > temporary.retryAfterSeconds) temporary = { retryAfterSeconds: retry, reason, kind };
     };
 
     // Refused locally: never put these on the wire.
@@ -334,7 +341,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const undeliverable = mail.status === 'nxdomain' || mail.status === 'null_mx' || (mail.status === 'no_mail' && !mail.refused?.length);
       const kind: CheckKind = mail.status === 'error' ? 'temporary' : 'no_mail';
       for (const e of pending) set(e, undeliverable ? 'invalid' : 'unknown', kind, shortReply(0, out.reason).replace(/^0 /, ''));
-      if (mail.status === 'error') out.temporary = { retryAfterSeconds: DEFAULT_RETRY_SECONDS, reason: out.reason };
+      if (mail.status === 'error') out.temporary = { retryAfterSeconds: DEFAULT_RETRY_SECONDS, reason: out.reason, kind: 'unavailable' };
       return finish();
     }
     if (pending.length === 0) return finish();
@@ -364,7 +371,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
         return;
       }
       lastFailure = { kind: 'rate_limited', text: `${exchange} is cooling down: ${cool.reason}`, temporary: true };
-      markTemporary(cool.seconds, `${exchange} asked us to slow down`);
+      markTemporary(cool.seconds, `${exchange} asked us to slow down`, 'slow_down');
     };
 
     for (const host of mail.hosts) {
@@ -471,7 +478,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
             const kind = failureKind(err);
             set(email, kind === 'syntax' ? 'invalid' : 'unknown', kind, failureText(host.exchange, err));
             if (kind !== 'syntax') {
-              markTemporary(undefined, `${host.exchange}: ${kind === 'timeout' ? 'no reply in time' : 'connection problem'}`);
+              markTemporary(undefined, `${host.exchange}: ${kind === 'timeout' ? 'no reply in time' : 'connection problem'}`, 'unavailable');
               settleRest('unknown', `not checked: ${host.exchange} stopped answering`);
             }
             continue;
@@ -483,9 +490,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
           if (r.stage === 'mail') {
             // Our MAIL FROM was refused: this is about us, and every RCPT would fail the same way.
             set(email, 'unknown', r.kind, reply, r);
-            if (r.kind === 'rate_limited') markTemporary(coolDown(host.exchange, 'rate', reply), `${host.exchange} asked us to slow down`);
+            if (r.kind === 'rate_limited') markTemporary(coolDown(host.exchange, 'rate', reply), `${host.exchange} asked us to slow down`, 'slow_down');
             else if (r.kind === 'blocked_us') coolDown(host.exchange, 'blocked', reply);
-            else if (r.kind === 'greylisted' || r.kind === 'temporary') markTemporary(r.retryAfterSeconds, `${host.exchange} deferred our sender`);
+            else if (r.kind === 'greylisted' || r.kind === 'temporary') markTemporary(r.retryAfterSeconds, `${host.exchange} deferred our sender`, 'deferred');
             settleRest('unknown', 'not checked: the server refused our sender');
             break;
           }
@@ -518,7 +525,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
               } catch (err) {
                 if (!(err instanceof SmtpError)) throw err;
                 set(email, 'unknown', 'accepted', `${reply} (catch-all test failed: ${failureKind(err)})`, r);
-                markTemporary(undefined, 'the catch-all test could not be completed');
+                markTemporary(undefined, 'the catch-all test could not be completed', 'unavailable');
                 settleRest('unknown', 'not checked: the catch-all test could not be completed');
                 break;
               }
@@ -534,8 +541,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
               } else {
                 // 4xx or a block on the probe: catch-all status unknown (not "catch-all").
                 set(email, 'unknown', 'accepted', `${reply} (catch-all test deferred: ${shortReply(p.code, p.text, 60)})`, r);
-                if (p.kind === 'rate_limited') markTemporary(coolDown(host.exchange, 'rate', shortReply(p.code, p.text)), `${host.exchange} asked us to slow down`);
-                else markTemporary(p.retryAfterSeconds, 'the catch-all test was deferred');
+                if (p.kind === 'rate_limited') markTemporary(coolDown(host.exchange, 'rate', shortReply(p.code, p.text)), `${host.exchange} asked us to slow down`, 'slow_down');
+                else markTemporary(p.retryAfterSeconds, 'the catch-all test was deferred', 'deferred');
                 settleRest('unknown', 'not checked: the catch-all test was deferred');
               }
               break;
@@ -561,7 +568,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
             case 'greylisted':
             case 'temporary':
               set(email, 'unknown', r.kind, reply, r);
-              markTemporary(r.retryAfterSeconds, r.kind === 'greylisted' ? `${host.exchange} greylisted us` : `${host.exchange} deferred the check`);
+              markTemporary(r.retryAfterSeconds, r.kind === 'greylisted' ? `${host.exchange} greylisted us` : `${host.exchange} deferred the check`, 'deferred');
               // Keep going: asking about the other candidates (and the probe address) now means
               // the greylist knows them all when the record is re-checked.
               if (acceptAll === null && !probePrimed && !probeSent && r.kind === 'greylisted') {
@@ -577,7 +584,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
               break;
             case 'rate_limited': {
               set(email, 'unknown', 'rate_limited', reply, r);
-              markTemporary(coolDown(host.exchange, 'rate', reply), `${host.exchange} asked us to slow down`);
+              markTemporary(coolDown(host.exchange, 'rate', reply), `${host.exchange} asked us to slow down`, 'slow_down');
               settleRest('unknown', 'not checked: the server asked us to slow down');
               break;
             }
@@ -594,7 +601,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
             // e.g. a 421 mid-session: the server hung up. Unasked candidates are dealt with below.
             session = null;
             if (pending.length > 0 && !stopped) {
-              markTemporary(undefined, `${host.exchange} closed the session`);
+              markTemporary(undefined, `${host.exchange} closed the session`, 'unavailable');
               settleRest('unknown', `not checked: ${host.exchange} closed the session`);
             }
           }
@@ -612,7 +619,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const text = f?.text ?? 'no mail host could be reached';
       out.reason = text;
       for (const e of pending.splice(0)) set(e, 'unknown', f?.kind ?? 'unreachable', text);
-      if (!f || f.temporary) markTemporary(undefined, text);
+      if (!f || f.temporary) markTemporary(undefined, text, f?.kind === 'rate_limited' ? 'slow_down' : 'unavailable');
     }
 
     out.acceptAll = acceptAll;

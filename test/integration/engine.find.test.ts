@@ -259,6 +259,7 @@ describe('servers that do not give a straight answer', () => {
     assert.equal(first.status, 'rechecking');
     assert.equal(first.verification, 'unknown');
     assert.equal(first.retry_after_seconds, 1, 'the world says "Greylisted for 1 seconds"');
+    assert.equal(first.retry_kind, 'deferred');
     assert.match(first.reason ?? '', /greylist/i);
     assert.ok(first.candidates.every((c) => c.verification !== 'invalid' && c.verification !== 'valid'));
     assert.deepEqual((await domainRow('greylist.test'))?.pattern_counts ?? {}, {});
@@ -268,6 +269,7 @@ describe('servers that do not give a straight answer', () => {
     assert.equal(second.verification, 'valid');
     assert.equal(second.email, truth('Jane', 'Doe', 'greylist.test'));
     assert.equal(second.retry_after_seconds, undefined);
+    assert.equal(second.retry_kind, undefined);
   });
 
   test('blocked (5.7.1, Spamhaus): unknown, never invalid, not worth re-queueing; the host is then left alone', async () => {

@@ -45,17 +45,18 @@ describe('promoting a domain\'s waiting record jobs', () => {
     assert.deepEqual(await drain(), ['slow.com', 'slow.com', 'a.com', 'b.com', 'c.com']);
   });
 
-  it('does it once per domain from record outcomes: first looks that were deferred', async () => {
+  it('does it once per domain from record outcomes: first looks that were deferred (greylisting), nothing else', async () => {
     await queueJobs(['x.com', 'grey.com', 'y.com', 'grey.com']);
     const rec = (domain: string, attempts: number): RecordRow => ({ id: 1, list_id: 'l', input: {}, domain, status: 'pending', attempts });
-    const recheck = (domain: string, attempts: number): Outcome => ({ kind: 'recheck', rec: rec(domain, attempts), answer: { status: 'rechecking' } as never });
+    const recheck = (domain: string, attempts: number, retry_kind = 'deferred'): Outcome => ({ kind: 'recheck', rec: rec(domain, attempts), answer: { status: 'rechecking', retry_kind } as never });
     const ctx = { pool: services.db.pool, boss: services.boss, log } as unknown as WorkerContext;
     // A re-check that is itself deferred again says nothing new; a first look does.
     const priorities = async (group: string) =>
       (await services.db.pool.query<{ priority: number }>(`SELECT priority FROM ${services.db.queueSchema}.job WHERE group_id = $1 AND state = 'created' ORDER BY priority`, [group])).rows.map((r) => r.priority);
-    await promoteDeferredDomains(ctx, [recheck('y.com', 1), recheck('grey.com', 0)]);
+    await promoteDeferredDomains(ctx, [recheck('y.com', 1), recheck('grey.com', 0), recheck('x.com', 0, 'slow_down')]);
     assert.deepEqual(await priorities('grey.com'), [PRIORITY.recheck, PRIORITY.recheck]);
     assert.deepEqual(await priorities('y.com'), [0], 'a re-check that was deferred again says nothing new');
+    assert.deepEqual(await priorities('x.com'), [0], 'a server that asked us to slow down gets nothing sooner');
     assert.deepEqual(await drain(), ['grey.com', 'grey.com', 'x.com', 'y.com']);
     // The same domain again soon after: already done once, nothing is written.
     await queueJobs(['grey.com']);

@@ -171,7 +171,9 @@ const PROMOTE_AGAIN_AFTER_MS = 10 * 60_000;
  */
 export function promoteDeferredDomains(ctx: WorkerContext, outcomes: Outcome[]): Promise<void> {
   const now = performance.now();
-  const domains = [...new Set(outcomes.flatMap((o) => (o.kind === 'recheck' && o.rec.attempts === 0 && o.rec.domain ? [o.rec.domain] : [])))]
+  // Only deferrals (greylisting): a server that asked us to slow down, or could not be reached,
+  // gets nothing sooner.
+  const domains = [...new Set(outcomes.flatMap((o) => (o.kind === 'recheck' && o.answer.retry_kind === 'deferred' && o.rec.attempts === 0 && o.rec.domain ? [o.rec.domain] : [])))]
     .filter((d) => now - (promoted.get(d) ?? -Infinity) > PROMOTE_AGAIN_AFTER_MS);
   if (!domains.length) return Promise.resolve();
   for (const d of domains) promoted.set(d, now);
