@@ -24,7 +24,6 @@ export function createCompanyStore(pool: Pool, opts: { maxAgeDays?: number; now?
   const now = opts.now ?? (() => new Date());
   const maxAgeDays = opts.maxAgeDays ?? COMPANY_MAX_AGE_DAYS;
   return {
-    maxAgeDays,
     /** The cached answer if it is still fresh, else undefined. */
     async get(domain: string): Promise<CachedCompany | undefined> {
       const { rows } = await pool.query<{ company: CompanyResult | null; company_checked_at: Date | null }>(
@@ -36,6 +35,19 @@ export function createCompanyStore(pool: Pool, opts: { maxAgeDays?: number; now?
       const days = TRANSIENT.has(r.company.website?.status) ? TRANSIENT_MAX_AGE_DAYS : maxAgeDays;
       if (now().getTime() - r.company_checked_at.getTime() >= days * 86_400_000) return undefined;
       return { ...r.company, checked_at: r.company_checked_at.toISOString(), cached: true };
+    },
+
+    /** Of these domains, the ones with no fresh answer (never classified, or past their age). */
+    async stale(domains: readonly string[]): Promise<string[]> {
+      if (!domains.length) return [];
+      const { rows } = await pool.query<{ domain: string }>(
+        `SELECT u.domain FROM unnest($1::text[]) AS u(domain) LEFT JOIN domains d ON d.domain = u.domain
+          WHERE d.company IS NULL OR d.company_checked_at IS NULL
+             OR d.company_checked_at <= $2::timestamptz - make_interval(days => CASE
+                  WHEN d.company->'website'->>'status' = ANY($4::text[]) THEN $3::int ELSE $5::int END)`,
+        [domains, now(), TRANSIENT_MAX_AGE_DAYS, [...TRANSIENT], maxAgeDays],
+      );
+      return rows.map((r) => r.domain);
     },
 
     async save(result: CompanyResult): Promise<Date> {

@@ -74,6 +74,18 @@ describe('company cache', () => {
     assert.equal(await later(25).get('slow.test'), undefined);
   });
 
+  it('says which of a list\'s domains need reading: new ones, old answers, timeouts after a day', async () => {
+    const store = createCompanyStore(db.pool, { now: () => clock });
+    await store.save({ domain: 'fresh.test', industry: 'software', website: { status: 'ok', ms: 5, truncated: false } } as CompanyResult);
+    await store.save({ domain: 'flaky.test', industry: 'unknown', website: { status: 'timeout', ms: 8000, truncated: false } } as CompanyResult);
+    const at = (hours: number) => createCompanyStore(db.pool, { now: () => new Date(clock.getTime() + hours * 3_600_000) });
+    const asked = ['fresh.test', 'flaky.test', 'never.test'];
+    assert.deepEqual((await at(1).stale(asked)).sort(), ['never.test']);
+    assert.deepEqual((await at(25).stale(asked)).sort(), ['flaky.test', 'never.test']);
+    assert.deepEqual((await at(24 * (COMPANY_MAX_AGE_DAYS + 1)).stale(asked)).sort(), ['flaky.test', 'fresh.test', 'never.test']);
+    assert.deepEqual(await store.stale([]), []);
+  });
+
   it('refuses input that is not a company domain, saying what to give', async () => {
     await assert.rejects(classifyCompanyCached('10.0.0.1', deps()), /company domain such as acme\.com/);
   });

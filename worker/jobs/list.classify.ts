@@ -36,13 +36,11 @@ export async function classifyListCompanies(
   budgetMs = Infinity,
 ): Promise<{ classified: number; failed: number; skipped: number }> {
   const { rows } = await ctx.pool.query<{ domain: string }>(
-    `SELECT DISTINCT r.domain FROM records r
-       LEFT JOIN domains d ON d.domain = r.domain
-      WHERE r.list_id = $1 AND r.domain IS NOT NULL
-        AND (d.company_checked_at IS NULL OR d.company_checked_at < now() - make_interval(days => $2))`,
-    [listId, ctx.companies.store.maxAgeDays],
+    'SELECT DISTINCT domain FROM records WHERE list_id = $1 AND domain IS NOT NULL',
+    [listId],
   );
-  const todo = rows.map((r) => r.domain).filter((d) => !isWebmail(d) && !isDisposable(d));
+  const companies = rows.map((r) => r.domain).filter((d) => !isWebmail(d) && !isDisposable(d));
+  const todo = await ctx.companies.store.stale(companies);
   let classified = 0;
   let failed = 0;
   let next = 0;
