@@ -18,7 +18,7 @@ import { createVerifier, type DomainCheck, type Verifier } from './verifier.ts';
 import { createDomainStore, type DomainStore } from './domain-store.ts';
 import { checkFindInput, readFindInput } from './input.ts';
 import { flagsFor, isDisposable, isWebmail, mailProviderOf, parseEmail, resolveCompanyDomain } from './domain.ts';
-import { inferPatternMatches, patternPosterior, rankCandidates, type LearnedCounts } from './patterns.ts';
+import { inferPatternMatches, patternPosterior, rankCandidates, topPattern, type LearnedCounts } from './patterns.ts';
 import { hasUmlauts, parseName, umlautStyleIn, type NameInput, type ParsedName, type UmlautStyle } from './names.ts';
 import { scoreAnswer, sharpenPrior } from './score.ts';
 
@@ -369,10 +369,8 @@ function patternShape(pattern: string): RegExp {
  * colleague's clash suffix or a new format) is not touched. Returns the reason, or undefined.
  */
 export function possibleNamesake(ranked: readonly Candidate[], accepted: Candidate, learned: LearnedCounts): string | undefined {
-  const posterior = patternPosterior(learned);
-  let top: { pattern: string; share: number } | undefined;
-  for (const [pattern, share] of posterior) if (!top || share > top.share) top = { pattern, share };
-  if (!top || top.pattern === accepted.pattern || top.share < NAMESAKE_MIN_SHARE) return undefined;
+  const top = topPattern(learned);
+  if (top.pattern === accepted.pattern || top.probability < NAMESAKE_MIN_SHARE) return undefined;
   const observations = learned[top.pattern] ?? 0;
   if (observations < NAMESAKE_MIN_OBSERVATIONS) return undefined;
   // Its spellings asked before the accepted one (those ranked below were never asked).

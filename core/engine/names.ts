@@ -90,8 +90,6 @@ export interface NameInput {
 /** How an address spells a name's German umlauts: Müller → mueller (`expand`) or muller (`plain`). */
 export type UmlautStyle = 'expand' | 'plain';
 
-const asciiWord = (w: string) => anyAscii(w).toLowerCase().replace(/[^a-z]/g, '');
-
 /**
  * Which umlaut spelling an address uses for this person's name, or undefined when the name has
  * no ä/ö/ü or the address shows neither spelling (an initial, a nickname). Learned per domain
@@ -101,11 +99,11 @@ export function umlautStyleIn(cells: NameInput, localPart: string): UmlautStyle 
   const local = localPart.toLowerCase();
   const words = [cells.first, cells.last, cells.full_name]
     .flatMap((c) => (c ?? '').normalize('NFC').split(/[\s\-']+/))
-    .filter((w) => /[äöüÄÖÜ]/.test(w));
+    .filter((w) => GERMAN_UMLAUT.test(w));
   let style: UmlautStyle | undefined;
   for (const w of words) {
-    const expanded = asciiWord(w.replace(/[äöüÄÖÜ]/g, (c) => GERMAN_EXPANSIONS[c]!));
-    const plain = asciiWord(w);
+    const expanded = toAsciiToken(expandUmlauts(w));
+    const plain = toAsciiToken(w);
     if (expanded.length >= 3 && local.includes(expanded)) return 'expand';
     if (plain.length >= 3 && local.includes(plain)) style = 'plain';
   }
@@ -114,7 +112,7 @@ export function umlautStyleIn(cells: NameInput, localPart: string): UmlautStyle 
 
 /** Whether a name has German umlauts, so that its spelling convention matters. */
 export function hasUmlauts(cells: NameInput): boolean {
-  return /[äöüÄÖÜ]/.test([cells.first, cells.last, cells.full_name].join(' ').normalize('NFC'));
+  return GERMAN_UMLAUT.test([cells.first, cells.last, cells.full_name].join(' ').normalize('NFC'));
 }
 
 export interface NameOptions {
@@ -301,6 +299,9 @@ export function toAsciiToken(word: string): string {
 }
 
 const GERMAN_EXPANSIONS: Record<string, string> = { ä: 'ae', ö: 'oe', ü: 'ue', Ä: 'Ae', Ö: 'Oe', Ü: 'Ue' };
+const GERMAN_UMLAUT = /[äöüÄÖÜ]/;
+/** Müller → Mueller (DIN 5007-2). */
+const expandUmlauts = (word: string) => word.normalize('NFC').replace(/[äöüÄÖÜ]/g, (c) => GERMAN_EXPANSIONS[c]!);
 const NORDIC_EXPANSIONS: Record<string, string> = { ø: 'oe', Ø: 'Oe', å: 'aa', Å: 'Aa' };
 
 /** A spelling style applied to every word of a name part, so "Müller-Lüdenscheidt" stays consistent. */
@@ -313,11 +314,8 @@ function stylesFor(words: string[], options: NameOptions): Style[] {
   const text = words.join(' ').normalize('NFC');
   const plain: Style = { weight: 1, apply: (w) => w };
   const styles: Style[] = [plain];
-  if (/[äöüÄÖÜ]/.test(text)) {
-    const german: Style = {
-      weight: NAME_WEIGHTS.germanUmlautExpansion,
-      apply: (w) => w.normalize('NFC').replace(/[äöüÄÖÜ]/g, (c) => GERMAN_EXPANSIONS[c]),
-    };
+  if (GERMAN_UMLAUT.test(text)) {
+    const german: Style = { weight: NAME_WEIGHTS.germanUmlautExpansion, apply: expandUmlauts };
     if (options.preferUmlautExpansion) {
       german.weight = 1;
       plain.weight = NAME_WEIGHTS.germanUmlautExpansion;
