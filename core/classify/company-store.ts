@@ -23,18 +23,19 @@ export interface CachedCompany extends CompanyResult {
 export function createCompanyStore(pool: Pool, opts: { maxAgeDays?: number; now?: () => Date } = {}) {
   const now = opts.now ?? (() => new Date());
   const maxAgeDays = opts.maxAgeDays ?? COMPANY_MAX_AGE_DAYS;
+  // The one rule for "fresh", shared by get() and stale(): $2..$5 follow the domain(s) in $1.
+  const FRESH = `d.company IS NOT NULL AND d.company_checked_at > $2::timestamptz - make_interval(days =>
+    CASE WHEN d.company->'website'->>'status' = ANY($3::text[]) THEN $4::int ELSE $5::int END)`;
+  const freshParams = () => [now(), [...TRANSIENT], TRANSIENT_MAX_AGE_DAYS, maxAgeDays];
   return {
     /** The cached answer if it is still fresh, else undefined. */
     async get(domain: string): Promise<CachedCompany | undefined> {
-      const { rows } = await pool.query<{ company: CompanyResult | null; company_checked_at: Date | null }>(
-        'SELECT company, company_checked_at FROM domains WHERE domain = $1',
-        [domain],
+      const { rows } = await pool.query<{ company: CompanyResult; company_checked_at: Date }>(
+        `SELECT d.company, d.company_checked_at FROM domains d WHERE d.domain = $1 AND ${FRESH}`,
+        [domain, ...freshParams()],
       );
       const r = rows[0];
-      if (!r?.company || !r.company_checked_at) return undefined;
-      const days = TRANSIENT.has(r.company.website?.status) ? TRANSIENT_MAX_AGE_DAYS : maxAgeDays;
-      if (now().getTime() - r.company_checked_at.getTime() >= days * 86_400_000) return undefined;
-      return { ...r.company, checked_at: r.company_checked_at.toISOString(), cached: true };
+      return r && { ...r.company, checked_at: r.company_checked_at.toISOString(), cached: true };
     },
 
     /** Of these domains, the ones with no fresh answer (never classified, or past their age). */
@@ -42,10 +43,8 @@ export function createCompanyStore(pool: Pool, opts: { maxAgeDays?: number; now?
       if (!domains.length) return [];
       const { rows } = await pool.query<{ domain: string }>(
         `SELECT u.domain FROM unnest($1::text[]) AS u(domain) LEFT JOIN domains d ON d.domain = u.domain
-          WHERE d.company IS NULL OR d.company_checked_at IS NULL
-             OR d.company_checked_at <= $2::timestamptz - make_interval(days => CASE
-                  WHEN d.company->'website'->>'status' = ANY($4::text[]) THEN $3::int ELSE $5::int END)`,
-        [domains, now(), TRANSIENT_MAX_AGE_DAYS, [...TRANSIENT], maxAgeDays],
+          WHERE NOT COALESCE(${FRESH}, false)`,
+        [domains, ...freshParams()],
       );
       return rows.map((r) => r.domain);
     },
