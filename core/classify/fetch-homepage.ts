@@ -218,6 +218,8 @@ export async function fetchHomepage(domain: string, options: HomepageFetchOption
     ms: Math.round(performance.now() - started),
   });
 
+  const noWebsite = () => result({ status: 'no_website', reason: `neither ${bare} nor www.${bare} has a web server address` });
+
   if (!/^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)+$/.test(bare)) {
     return result({ status: 'no_website', reason: `"${domain}" is not a domain name` });
   }
@@ -268,7 +270,7 @@ export async function fetchHomepage(domain: string, options: HomepageFetchOption
     const missing = names.every((n) => n.status === 'rejected' && errorCodes(n.reason).some((c) => c === 'ENOTFOUND' || c === 'ENODATA'));
     if (missing) {
       for (const h of hostForms) attempts.push({ url: `http://${h}/`, outcome: 'no such host' });
-      return result({ status: 'no_website', reason: `neither ${bare} nor www.${bare} has a web server address` });
+      return noWebsite();
     }
   }
 
@@ -428,5 +430,5 @@ export async function fetchHomepage(domain: string, options: HomepageFetchOption
   if (seen.has('blocked')) return result({ status: 'blocked', reason: blockedReason });
   if (seen.has('timeout')) return result({ status: 'timeout', reason: 'a server accepted the connection but did not answer in time' });
   if (seen.has('unreachable')) return result({ status: 'unreachable', reason: 'the domain resolves but no web server answered on https or http' });
-  return result({ status: 'no_website', reason: `neither ${bare} nor www.${bare} has a web server address` });
+  return noWebsite();
 }
