@@ -4,6 +4,7 @@
  */
 import type { Job } from 'pg-boss';
 import type { FindInput } from '../../core/engine/types.ts';
+import type { EnrichContext } from '../../core/enricher.ts';
 import { QUEUES, QUEUE_OPTIONS, type Payloads } from '../../core/queue/queues.ts';
 import type { WorkerContext } from '../context.ts';
 import type { LookupKind } from '../../core/lookups.ts';
@@ -23,14 +24,7 @@ export function handler(ctx: WorkerContext) {
     const fail = (message: string) =>
       ctx.pool.query(`UPDATE lookups SET status = 'failed', error = $2, finished_at = now() WHERE id = $1 AND status = 'pending'`, [lookupId, message]);
     try {
-      const result =
-        lookup.kind === 'find'
-          ? await ctx.enricher.find(lookup.input as FindInput, ectx)
-          : lookup.kind === 'verify'
-            ? await ctx.enricher.verify(lookup.input.email ?? '', ectx)
-            : lookup.kind === 'company'
-              ? await ctx.companies.classify(lookup.input.domain ?? '', { refresh: Boolean(lookup.input.refresh) })
-              : await ctx.enricher.pattern(lookup.input.domain ?? '', ectx);
+      const result = await answer(ctx, lookup.kind, lookup.input, ectx);
       await ctx.pool.query(`UPDATE lookups SET status = 'done', result = $2, finished_at = now() WHERE id = $1 AND status = 'pending'`, [lookupId, JSON.stringify(result)]);
     } catch (err) {
       // Not a company domain at all: the asker's mistake, which no retry fixes.
@@ -40,4 +34,17 @@ export function handler(ctx: WorkerContext) {
     }
     await ctx.pool.query(`SELECT pg_notify('toofr_lookup_finished', $1)`, [lookupId]);
   };
+}
+
+function answer(ctx: WorkerContext, kind: LookupKind, input: Record<string, string>, ectx: EnrichContext) {
+  switch (kind) {
+    case 'find':
+      return ctx.enricher.find(input as FindInput, ectx);
+    case 'verify':
+      return ctx.enricher.verify(input.email ?? '', ectx);
+    case 'pattern':
+      return ctx.enricher.pattern(input.domain ?? '', ectx);
+    case 'company':
+      return ctx.companies.classify(input.domain ?? '', { refresh: Boolean(input.refresh) });
+  }
 }
