@@ -10,13 +10,14 @@ import type { Logger } from '../../core/logger.ts';
 import type { Settings } from '../../core/config.ts';
 import type { Notifiers } from '../../worker/notifiers/types.ts';
 import { startWorker } from '../../worker/runtime.ts';
+import { noSuchHost } from './websites.ts';
 
 /**
  * Company classification for pipeline tests: the real classifier and cache, with a resolver that
  * finds no website for any domain, so no test reaches for the internet (industry "Unknown").
  */
 export function offlineCompanies(pool: Pool, settings: Pick<Settings, 'web' | 'dns'> = { web: { allowPrivate: false }, dns: { servers: undefined } }): Companies {
-  return createCompanies({ pool, settings, fetch: { resolveHost: async (host) => { throw Object.assign(new Error(`${host}: no such host (offline test)`), { code: 'ENOTFOUND' }); } } });
+  return createCompanies({ pool, settings, fetch: { resolveHost: async (host) => { throw noSuchHost(host); } } });
 }
 
 export async function startTestWorker(services: Services, log: Logger, enricher: Enricher, opts: { concurrency?: number; notifiers?: Notifiers; progressIntervalSeconds?: number; companies?: Companies } = {}) {

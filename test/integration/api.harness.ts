@@ -4,7 +4,7 @@
  * Lookups of a person named "Slow" wait on a gate the test opens, so deadline tests need no
  * timing luck.
  */
-import http, { type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Settings } from '../../core/config.ts';
 import type { Services } from '../../core/services.ts';
@@ -18,7 +18,8 @@ import { createWebApp } from '../../bot/web.ts';
 import { freshServices } from '../helpers/db.ts';
 import { fakeEnricher } from '../helpers/fake-enricher.ts';
 import { startTestWorker } from '../helpers/pipeline.ts';
-import { createCompanies, type Companies } from '../../core/classify/companies.ts';
+import type { Companies } from '../../core/classify/companies.ts';
+import { localWebsites } from '../helpers/websites.ts';
 import type { Pool } from '../../core/db/pool.ts';
 
 export interface Gate {
@@ -49,28 +50,21 @@ export const AGENCY_HOME = `<!doctype html><html><head><title>Brandworks – cre
  * `slowco.com` resolve only once `slow` is opened, and every other name has no website.
  */
 export async function fixtureCompanies(): Promise<{ companies(pool: Pool): Companies; slow: Gate; hits(): number; close(): Promise<void> }> {
-  let hits = 0;
-  const server = http.createServer((_req, res) => {
-    hits++;
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(AGENCY_HOME);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
   const slow = gate();
-  const resolveHost = async (host: string): Promise<string[]> => {
-    if (host.endsWith('slowco.com')) await slow.opened;
-    if (host.endsWith('brandworks.com') || host.endsWith('slowco.com')) return ['127.0.0.1'];
-    throw Object.assign(new Error(`${host}: no such host (offline test)`), { code: 'ENOTFOUND' });
-  };
+  const sites = await localWebsites(
+    () => AGENCY_HOME,
+    async (host) => {
+      if (host.endsWith('slowco.com')) await slow.opened;
+      return host.endsWith('brandworks.com') || host.endsWith('slowco.com');
+    },
+  );
   return {
-    companies: (pool) => createCompanies({ pool, settings: { web: { allowPrivate: true }, dns: { servers: undefined } }, fetch: { resolveHost, ports: { http: port, https: 1 } } }),
+    companies: sites.companies,
     slow,
-    hits: () => hits,
+    hits: () => [...sites.hits.values()].reduce((a, b) => a + b, 0),
     close: async () => {
       slow.open();
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
+      await sites.close();
     },
   };
 }

@@ -5,13 +5,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type net from 'node:net';
 import { parse } from 'csv-parse/sync';
 import type { Settings } from '../../core/config.ts';
 import type { Services } from '../../core/services.ts';
 import type { Logger } from '../../core/logger.ts';
-import { createCompanies, type Companies } from '../../core/classify/companies.ts';
+import type { Companies } from '../../core/classify/companies.ts';
+import { localWebsites, type LocalWebsites } from '../helpers/websites.ts';
 import { getList } from '../../core/lists/store.ts';
 import { resultsCsv } from '../../core/lists/results.ts';
 import { freshServices } from '../helpers/db.ts';
@@ -54,45 +53,23 @@ describe('company classification in the list pipeline', () => {
   let settings: Settings;
   let services: Services;
   let log: Logger;
-  let server: http.Server;
+  let sites: LocalWebsites;
   let worker: Awaited<ReturnType<typeof startTestWorker>>;
   let companies: Companies;
-  const hits = new Map<string, number>();
+  let hits: Map<string, number>;
 
   before(async () => {
-    server = http.createServer((req, res) => {
-      const host = (req.headers.host ?? '').replace(/:\d+$/, '');
-      hits.set(host, (hits.get(host) ?? 0) + 1);
-      const page = PAGES[host];
-      if (!page) {
-        res.writeHead(404).end();
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(page);
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as net.AddressInfo).port;
+    // Only the two fixture companies have a website; every other name does not resolve.
+    sites = await localWebsites((host) => PAGES[host.replace(/^www\./, '')]);
+    hits = sites.hits;
     ({ settings, services, log } = await freshServices('classify.pipeline'));
-    companies = createCompanies({
-      pool: services.db.pool,
-      settings: { web: { allowPrivate: true }, dns: { servers: undefined } },
-      fetch: {
-        // Only the two fixture companies have a website; every other name does not resolve.
-        resolveHost: async (host) => {
-          if (PAGES[host.replace(/^www\./, '')]) return ['127.0.0.1'];
-          throw Object.assign(new Error(`${host}: no such host`), { code: 'ENOTFOUND' });
-        },
-        ports: { http: port, https: 1 },
-      },
-    });
+    companies = sites.companies(services.db.pool);
     worker = await startTestWorker(services, log, fakeEnricher(), { companies });
   });
   after(async () => {
     await worker.stop(1000);
     await services.close();
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
+    await sites.close();
   });
 
   it('should classify each company once and add industry and is_agency to the results', async () => {

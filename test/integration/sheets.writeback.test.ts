@@ -1,14 +1,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
-import http, { type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Settings } from '../../core/config.ts';
 import type { Services } from '../../core/services.ts';
 import type { FindInput } from '../../core/engine/types.ts';
 import type { Enricher } from '../../core/enricher.ts';
 import { LookupWaiter } from '../../core/lookups.ts';
-import { createCompanies, type Companies } from '../../core/classify/companies.ts';
+import type { Companies } from '../../core/classify/companies.ts';
+import { localWebsites, type LocalWebsites } from '../helpers/websites.ts';
 import { createWebApp } from '../../bot/web.ts';
 import { createSheetsNotifier } from '../../worker/notifiers/sheets.ts';
 import type { RunStatus } from '../../bot/addon/status.ts';
@@ -75,7 +76,7 @@ describe('write-back to Google Sheets by the workers (googleapis against a fake 
   const gated = new Set<string>();
   let release: () => void = () => {};
   let gate = Promise.resolve();
-  let homepages: Server;
+  let homepages: LocalWebsites;
   /** Company domains whose classification waits for `releaseCompanies()`. */
   const gatedCompanies = new Set<string>();
   let releaseCompanies: () => void = () => {};
@@ -99,17 +100,8 @@ describe('write-back to Google Sheets by the workers (googleapis against a fake 
       },
     };
     // The real classifier and cache, reading the homepages above from a local server.
-    homepages = http.createServer((req, res) => {
-      const page = HOMEPAGES[digitOf((req.headers.host ?? '').replace(/:\d+$/, ''))];
-      res.writeHead(page ? 200 : 404, { 'content-type': 'text/html' });
-      res.end(page ?? 'not found');
-    });
-    await new Promise<void>((resolve) => homepages.listen(0, '127.0.0.1', resolve));
-    const real = createCompanies({
-      pool: services.db.pool,
-      settings: { web: { allowPrivate: true }, dns: { servers: undefined } },
-      fetch: { resolveHost: async () => ['127.0.0.1'], ports: { http: (homepages.address() as AddressInfo).port, https: 1 } },
-    });
+    homepages = await localWebsites((host) => HOMEPAGES[digitOf(host)], () => true);
+    const real = homepages.companies(services.db.pool);
     const companies: Companies = {
       store: real.store,
       async classify(input, o) {
@@ -132,8 +124,7 @@ describe('write-back to Google Sheets by the workers (googleapis against a fake 
     release();
     releaseCompanies();
     await worker.stop(1000);
-    homepages.closeAllConnections();
-    await new Promise((resolve) => homepages.close(resolve));
+    await homepages.close();
     await new Promise((resolve) => server.close(resolve));
     await services.close();
     await sheets.close();
